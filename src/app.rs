@@ -1,0 +1,159 @@
+//! Build (configuration → bound listener, checks, publisher) separate from run
+//! (serve until shutdown), so tests can build on port 0 and learn the address.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use crate::checks::{self, Check};
+use crate::config::{Config, Schedule};
+use crate::http::{router, AppState, DetailsPolicy};
+use crate::metrics::Metrics;
+use crate::publisher::{CheckInfo, Event, Publisher, SharedSnapshot};
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A check could not be built.
+    #[error(transparent)]
+    Check(#[from] checks::BuildError),
+    /// The listener could not be bound.
+    #[error(
+        "cannot listen on {addr}: {source} (set [server] listen or HEALTHGATE__SERVER__LISTEN)"
+    )]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// A built application, ready to run.
+pub struct App {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+    publisher: Publisher,
+    checks: Vec<(Arc<dyn Check>, Schedule)>,
+    max_in_flight: usize,
+    grace: Duration,
+    events: mpsc::Sender<Event>,
+    events_rx: mpsc::Receiver<Event>,
+}
+
+impl App {
+    /// Builds checks, publisher and listener from a validated configuration.
+    pub async fn build(config: Config) -> Result<App, AppError> {
+        let mut parts = Vec::new();
+        let mut runnable = Vec::new();
+        for (i, c) in config.checks.iter().enumerate() {
+            let check: Arc<dyn Check> = Arc::from(checks::build(i, c)?);
+            if let crate::config::CheckKind::Elasticsearch(es) = &c.kind {
+                if es.tls_insecure_skip_verify {
+                    tracing::warn!(check = %c.name, "tls_insecure_skip_verify is on: certificates are not verified");
+                }
+            }
+            parts.push((
+                c.clone(),
+                CheckInfo {
+                    name: c.name.clone(),
+                    critical: c.critical,
+                    measurement: check.measurement(),
+                    component_type: check.component_type(),
+                },
+            ));
+            runnable.push((check, c.schedule));
+        }
+        let metrics = Arc::new(Metrics::new());
+        let (publisher, snapshot) = Publisher::new(
+            &parts,
+            config.server.status_codes,
+            config.redactor.clone(),
+            metrics.clone(),
+        );
+        let addr = config.server.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| AppError::Listen { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| AppError::Listen { addr, source })?;
+        let (events, events_rx) = mpsc::channel(1024);
+        Ok(App {
+            listener,
+            addr,
+            state: AppState {
+                snapshot,
+                metrics,
+                details: DetailsPolicy {
+                    mode: config.server.show_details,
+                    token: config.server.details_token.clone(),
+                },
+            },
+            publisher,
+            checks: runnable,
+            max_in_flight: config.server.max_concurrent_checks,
+            grace: config.server.shutdown_grace,
+            events,
+            events_rx,
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The published snapshot handle.
+    pub fn snapshot(&self) -> SharedSnapshot {
+        self.state.snapshot.clone()
+    }
+
+    /// Runs until `shutdown` completes, then drains: readiness fails at once,
+    /// requests are served for the grace period, then the server stops.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> std::io::Result<()> {
+        let App {
+            listener,
+            state,
+            publisher,
+            checks,
+            max_in_flight,
+            grace,
+            events,
+            events_rx,
+            ..
+        } = self;
+        let publisher_task = tokio::spawn(publisher.run(events_rx));
+        let mut schedulers = crate::scheduler::spawn_all(checks, events.clone(), max_in_flight);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let app = router(state);
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stop_rx.await;
+                })
+                .await
+        });
+        shutdown.await;
+        let _ = events.send(Event::Drain).await;
+        tracing::info!(grace = %humantime::format_duration(grace), "shutdown requested; serving with readiness failing for the grace period");
+        tokio::time::sleep(grace).await;
+        let _ = stop_tx.send(());
+        // Idle keep-alive connections close at once; a stuck client gets one second.
+        let result = match tokio::time::timeout(Duration::from_secs(1), server).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(join)) => Err(std::io::Error::other(join)),
+            Err(_) => Ok(()),
+        };
+        schedulers.abort_all();
+        drop(events);
+        publisher_task.abort();
+        tracing::info!("stopped");
+        result
+    }
+}

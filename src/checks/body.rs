@@ -1,0 +1,77 @@
+//! Bounded response-body reading shared by the HTTP-speaking checks.
+
+use bytes::{Bytes, BytesMut};
+
+/// Why a body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// The body is larger than the cap; reading stopped there.
+    #[error("response body exceeds the {cap} byte cap")]
+    TooLarge {
+        /// The configured cap in bytes.
+        cap: usize,
+    },
+    /// The connection broke while the body was being read.
+    #[error("reading the response body failed: {0}")]
+    Read(String),
+}
+
+/// Reads at most `cap` bytes of a response body; a longer body is an error and is
+/// not read further (a 10 GiB answer costs at most `cap` bytes of memory).
+pub async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Bytes, BodyError> {
+    if let Some(len) = resp.content_length() {
+        if len > cap as u64 {
+            return Err(BodyError::TooLarge { cap });
+        }
+    }
+    let mut buf = BytesMut::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if buf.len() + chunk.len() > cap {
+                    return Err(BodyError::TooLarge { cap });
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(buf.freeze()),
+            Err(e) => return Err(BodyError::Read(describe_reqwest_error(&e))),
+        }
+    }
+}
+
+/// A short description of a transport error, walking the source chain for the
+/// root cause (`connection refused`, `certificate verify failed`, ...) and never
+/// including the URL (which reqwest prints with its query string).
+pub fn describe_reqwest_error(e: &reqwest::Error) -> String {
+    let mut root: &dyn std::error::Error = e;
+    while let Some(src) = root.source() {
+        root = src;
+    }
+    let root_text = root.to_string();
+    let lower = root_text.to_ascii_lowercase();
+    let kind = if e.is_connect() {
+        "connect failed"
+    } else if e.is_timeout() {
+        "timed out"
+    } else if e.is_body() || e.is_decode() {
+        "reading the body failed"
+    } else if e.is_request() {
+        "request failed"
+    } else {
+        "failed"
+    };
+    if lower.contains("connection refused") {
+        "connection refused".to_string()
+    } else if lower.contains("connection reset") {
+        "connection reset by peer".to_string()
+    } else if root_text == e.to_string() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {root_text}")
+    }
+}
+
+/// `scheme://host:port` of a URL, for reasons (never path, query or credentials).
+pub fn node_label(url: &reqwest::Url) -> String {
+    url.origin().ascii_serialization()
+}

@@ -1,0 +1,222 @@
+//! Checks: one small async trait, one module per kind.
+//!
+//! A check performs exactly one attempt against its dependency and describes what it
+//! saw. It never sleeps, never retries and never enforces its own deadline: the
+//! [`crate::scheduler`] owns time and drops the future when the timeout passes.
+
+pub mod elasticsearch;
+pub mod http;
+pub mod tcp;
+
+pub(crate) mod body;
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::config::{CheckConfig, CheckKind};
+
+pub use body::{node_label, read_capped, BodyError};
+
+/// The verdict of one check run (or of an aggregate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    /// Serviceable.
+    Pass,
+    /// Serviceable but degraded (e.g. Elasticsearch yellow).
+    Warn,
+    /// Not serviceable.
+    Fail,
+}
+
+impl Status {
+    /// The lowercase word used in JSON bodies and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
+
+    /// Parses `pass`, `warn` or `fail`.
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "pass" => Some(Status::Pass),
+            "warn" => Some(Status::Warn),
+            "fail" => Some(Status::Fail),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A named numeric fact observed by a check, exported as a metric.
+///
+/// The set is closed so metric label values stay bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fact {
+    /// Cluster colour: 0 green, 1 yellow, 2 red.
+    EsClusterStatus,
+    EsNodes,
+    EsDataNodes,
+    EsActiveShards,
+    EsActivePrimaryShards,
+    EsRelocatingShards,
+    EsInitializingShards,
+    EsUnassignedShards,
+    EsDelayedUnassignedShards,
+    EsActiveShardsPercent,
+    EsPendingTasks,
+    EsMaxTaskWaitSeconds,
+    /// HTTP status code of the answer (http check).
+    HttpStatus,
+}
+
+/// The primary observed value reported in the health+json body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observed {
+    /// A word, such as a cluster colour.
+    Text(String),
+    /// A number with a unit (`ms`, `nodes`, ...).
+    Number(f64, &'static str),
+}
+
+/// What one run of a check found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The verdict.
+    pub status: Status,
+    /// A short human reason; empty when there is nothing to say beyond the status.
+    pub reason: String,
+    /// The value shown as `observedValue`, if meaningful.
+    pub observed: Option<Observed>,
+    /// Numeric facts for metrics.
+    pub facts: Vec<(Fact, f64)>,
+    /// How the run ended.
+    pub end: RunEnd,
+}
+
+/// How a run ended, for the `outcome` label of the runs counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    /// The check returned an outcome.
+    Completed,
+    /// The scheduler dropped it at its timeout.
+    TimedOut,
+    /// The check panicked (a bug); the scheduler caught it.
+    Panicked,
+}
+
+impl Outcome {
+    /// The `outcome` label: `pass`, `warn`, `fail`, `timeout` or `error`.
+    pub fn label(&self) -> &'static str {
+        match self.end {
+            RunEnd::Completed => self.status.as_str(),
+            RunEnd::TimedOut => "timeout",
+            RunEnd::Panicked => "error",
+        }
+    }
+}
+
+impl Outcome {
+    /// A passing outcome with a reason.
+    pub fn pass(reason: impl Into<String>) -> Self {
+        Self::new(Status::Pass, reason)
+    }
+
+    /// A warning outcome with a reason.
+    pub fn warn(reason: impl Into<String>) -> Self {
+        Self::new(Status::Warn, reason)
+    }
+
+    /// A failing outcome with a reason.
+    pub fn fail(reason: impl Into<String>) -> Self {
+        Self::new(Status::Fail, reason)
+    }
+
+    /// An outcome with the given status and reason.
+    pub fn new(status: Status, reason: impl Into<String>) -> Self {
+        Outcome {
+            status,
+            reason: reason.into(),
+            observed: None,
+            facts: Vec::new(),
+            end: RunEnd::Completed,
+        }
+    }
+
+    /// The outcome the scheduler records when a run exceeds its timeout.
+    pub fn timeout(after: Duration) -> Self {
+        let mut o = Self::fail(format!(
+            "timed out after {}",
+            humantime::format_duration(after)
+        ));
+        o.end = RunEnd::TimedOut;
+        o
+    }
+
+    /// The outcome the scheduler records when a check panics.
+    pub fn panicked() -> Self {
+        let mut o = Self::fail("internal error: the check panicked (see the log)");
+        o.end = RunEnd::Panicked;
+        o
+    }
+
+    /// Sets the observed value.
+    pub fn with_observed(mut self, observed: Observed) -> Self {
+        self.observed = Some(observed);
+        self
+    }
+}
+
+/// One dependency check. Implementations perform a single attempt.
+#[async_trait]
+pub trait Check: Send + Sync + 'static {
+    /// Runs once. `budget` is the time the scheduler will allow before dropping the
+    /// future; a check with several targets may use it to share time between them.
+    async fn run(&self, budget: Duration) -> Outcome;
+
+    /// The measurement name used in `name:measurement` keys of the health body.
+    fn measurement(&self) -> &'static str;
+
+    /// The component type of the health body (`datastore`, `component`, `system`).
+    fn component_type(&self) -> &'static str {
+        "component"
+    }
+}
+
+/// Errors while building a check from valid configuration (e.g. a CA file that is
+/// not a certificate).
+#[derive(Debug, thiserror::Error)]
+#[error("checks[{index}] ({name}): {message}")]
+pub struct BuildError {
+    /// Position in the `checks` list.
+    pub index: usize,
+    /// The check's name.
+    pub name: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Builds the runnable check for one configuration entry.
+pub fn build(index: usize, cfg: &CheckConfig) -> Result<Box<dyn Check>, BuildError> {
+    let err = |message: String| BuildError {
+        index,
+        name: cfg.name.clone(),
+        message,
+    };
+    Ok(match &cfg.kind {
+        CheckKind::Elasticsearch(es) => {
+            Box::new(elasticsearch::ElasticsearchCheck::new(es).map_err(err)?)
+        }
+        CheckKind::Http(h) => Box::new(http::HttpCheck::new(h).map_err(err)?),
+        CheckKind::Tcp(t) => Box::new(tcp::TcpCheck::new(t)),
+    })
+}

@@ -1,0 +1,217 @@
+//! Command-line interface. `main.rs` parses [`Cli`] and calls [`dispatch`].
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::{App, AppError};
+use crate::config::{CheckKind, Config, ConfigError, EsAuth};
+use crate::telemetry::LogFormat;
+
+mod demo;
+
+/// healthgate: cached dependency health for load balancers, Kubernetes and Prometheus.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (TOML or YAML).
+    #[arg(long, short, global = true, env = "HEALTHGATE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// What to do (default: run).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the sidecar (the default).
+    Run,
+    /// Validate the configuration, print a summary, and exit.
+    CheckConfig,
+    /// GET a URL; exit 0 on a 2xx answer, 1 otherwise (for Docker HEALTHCHECK).
+    Probe {
+        /// The URL, e.g. http://127.0.0.1:9898/livez.
+        url: String,
+        /// Give up after this long.
+        #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+        timeout: Duration,
+    },
+    /// Run against a built-in simulated Elasticsearch cluster whose colour you flip.
+    Demo {
+        /// Where healthgate listens.
+        #[arg(long, default_value = "127.0.0.1:9898")]
+        listen: std::net::SocketAddr,
+    },
+    /// Run only the Elasticsearch simulator (for tests and experiments).
+    Simulate {
+        /// The simulated Elasticsearch port.
+        #[arg(long, default_value = "127.0.0.1:9200")]
+        listen: std::net::SocketAddr,
+        /// The control port (`PUT /mode/red`, `GET /stats`).
+        #[arg(long, default_value = "127.0.0.1:9201")]
+        control: std::net::SocketAddr,
+        /// Initial mode.
+        #[arg(long, default_value = "green")]
+        mode: String,
+    },
+}
+
+/// Errors a command reports before exiting non-zero.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The configuration is missing or invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The application could not start.
+    #[error(transparent)]
+    App(#[from] AppError),
+    /// No configuration file was given.
+    #[error("no configuration: pass --config FILE or set HEALTHGATE_CONFIG (try `healthgate demo` for a self-contained run)")]
+    NoConfig,
+    /// An I/O failure (listener, terminal).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A command-line value was invalid.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Runs the chosen command.
+pub async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => run(cli.config).await,
+        Command::CheckConfig => check_config(cli.config),
+        Command::Probe { url, timeout } => Ok(probe(&url, timeout).await),
+        Command::Demo { listen } => demo::run(listen).await,
+        Command::Simulate {
+            listen,
+            control,
+            mode,
+        } => simulate(listen, control, &mode).await,
+    }
+}
+
+fn load(path: Option<PathBuf>) -> Result<Config, CliError> {
+    let path = path.ok_or(CliError::NoConfig)?;
+    Ok(Config::load(&path)?)
+}
+
+async fn run(path: Option<PathBuf>) -> Result<ExitCode, CliError> {
+    let config = load(path)?;
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting");
+    for line in summary(&config).lines() {
+        tracing::info!("config: {line}");
+    }
+    let app = App::build(config).await?;
+    tracing::info!(addr = %app.local_addr(), "listening");
+    app.run(crate::shutdown::signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_config(path: Option<PathBuf>) -> Result<ExitCode, CliError> {
+    let config = load(path)?;
+    print!("configuration OK\n{}", summary(&config));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A human summary of a configuration, with no secret values.
+pub fn summary(c: &Config) -> String {
+    let mut out = format!(
+        "listen {}, show_details {:?}, status codes pass {} warn {} fail {}, shutdown grace {}\n",
+        c.server.listen,
+        c.server.show_details,
+        c.server.status_codes.pass,
+        c.server.status_codes.warn,
+        c.server.status_codes.fail,
+        humantime::format_duration(c.server.shutdown_grace)
+    );
+    for ch in &c.checks {
+        let s = ch.schedule;
+        let target = match &ch.kind {
+            CheckKind::Elasticsearch(es) => {
+                let nodes: Vec<String> = es.urls.iter().map(crate::checks::node_label).collect();
+                let auth = match &es.auth {
+                    EsAuth::None => "no auth".to_string(),
+                    EsAuth::Basic { username, .. } => format!("basic auth as {username}"),
+                    EsAuth::ApiKey(_) => "API key".to_string(),
+                };
+                format!(
+                    "{:?} on {} ({auth}, yellow={})",
+                    es.mode,
+                    nodes.join(", "),
+                    es.yellow
+                )
+            }
+            CheckKind::Http(h) => format!("{:?} {}", h.method, crate::checks::node_label(&h.url)),
+            CheckKind::Tcp(t) => t.address.clone(),
+        };
+        out.push_str(&format!(
+            "check {} [{}{}]: {target}; every {}, timeout {}, rise {}, fall {}, max_age {}\n",
+            ch.name,
+            ch.kind.name(),
+            if ch.critical { "" } else { ", non-critical" },
+            humantime::format_duration(s.interval),
+            humantime::format_duration(s.timeout),
+            s.rise,
+            s.fall,
+            humantime::format_duration(s.max_age),
+        ));
+    }
+    out
+}
+
+async fn probe(url: &str, timeout: Duration) -> ExitCode {
+    let client = match reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(timeout)
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("probe: cannot build client: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match client.get(url).send().await {
+        Ok(resp) if resp.status().is_success() => {
+            println!("{}", resp.status());
+            ExitCode::SUCCESS
+        }
+        Ok(resp) => {
+            println!("{}", resp.status());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("probe: {}", crate::checks::body::describe_reqwest_error(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn simulate(
+    listen: std::net::SocketAddr,
+    control: std::net::SocketAddr,
+    mode: &str,
+) -> Result<ExitCode, CliError> {
+    let mode = crate::simulator::Mode::parse(mode)
+        .ok_or_else(|| CliError::Usage(format!("unknown mode \"{mode}\"")))?;
+    let sim = crate::simulator::Simulator::start(listen).await?;
+    sim.set_mode(mode).await?;
+    let ctl = tokio::net::TcpListener::bind(control).await?;
+    println!(
+        "simulated Elasticsearch on {}, control on http://{}",
+        sim.url(),
+        ctl.local_addr()?
+    );
+    tokio::select! {
+        r = crate::simulator::serve_control(ctl, sim.handle()) => r?,
+        _ = crate::shutdown::signal() => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,299 @@
+//! Configuration: a TOML or YAML file, layered with `HEALTHGATE__SECTION__KEY`
+//! environment variables, validated into the domain types below.
+//!
+//! Validation collects *every* problem before giving up, each prefixed with its key
+//! path (`checks[1].timeout: invalid duration "2x"`), so an operator fixes a file in
+//! one pass. The raw layers are merged by the `config` crate ([`source`]); the
+//! walk over the merged tree is ours ([`fields`]) because serde stops at the first
+//! error and cannot name array positions.
+
+mod fields;
+mod kinds;
+mod server;
+mod source;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use kinds::{EsAuth, EsConfig, EsMode, HttpConfig, HttpMethod, StatusPattern, TcpConfig};
+pub use server::{ServerConfig, ShowDetails, StatusCodes};
+
+use crate::checks::Status;
+use crate::secret::Redactor;
+use fields::{Problems, Table};
+
+/// The whole validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the file was read from (for reloads and messages).
+    pub path: Option<PathBuf>,
+    /// The `[server]` section.
+    pub server: ServerConfig,
+    /// The `[[checks]]`, in file order.
+    pub checks: Vec<CheckConfig>,
+    /// Every secret value the configuration loaded, for scrubbing output.
+    pub redactor: Redactor,
+}
+
+/// When and how often a check runs, and how its results are smoothed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// Time between the starts of two rounds.
+    pub interval: Duration,
+    /// Hard limit for one round, enforced by the scheduler.
+    pub timeout: Duration,
+    /// The first round starts after a random delay in `[0, jitter)`.
+    pub jitter: Duration,
+    /// Consecutive passes before a failing check counts as passing again.
+    pub rise: u32,
+    /// Consecutive failures before a passing check counts as failing.
+    pub fall: u32,
+    /// A result older than this is reported as `fail` with reason `stale`.
+    pub max_age: Duration,
+}
+
+/// One `[[checks]]` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckConfig {
+    /// Unique name, `[A-Za-z0-9_.-]{1,64}`; used in URLs, JSON keys and metric labels.
+    pub name: String,
+    /// A critical check failing makes the instance fail; a non-critical one only warns.
+    pub critical: bool,
+    /// Timing.
+    pub schedule: Schedule,
+    /// What to check.
+    pub kind: CheckKind,
+}
+
+/// The kind-specific part of a check.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckKind {
+    /// `kind = "elasticsearch"`.
+    Elasticsearch(EsConfig),
+    /// `kind = "http"`.
+    Http(HttpConfig),
+    /// `kind = "tcp"`.
+    Tcp(TcpConfig),
+}
+
+impl CheckKind {
+    /// The `kind` word.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CheckKind::Elasticsearch(_) => "elasticsearch",
+            CheckKind::Http(_) => "http",
+            CheckKind::Tcp(_) => "tcp",
+        }
+    }
+}
+
+/// Everything wrong with a configuration, one problem per line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read or parsed at all.
+    #[error("{0}")]
+    Source(String),
+    /// The file parsed but some values are invalid.
+    #[error("{} problem(s) in the configuration:\n{}", .0.len(), .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<String>),
+}
+
+impl Config {
+    /// Reads a file (format from its extension: `.toml`, `.yaml`/`.yml`) plus the
+    /// environment overrides, and validates the result.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let tree = source::merge(Some(path), None, &env)?;
+        let mut cfg = Self::from_tree(&tree)?;
+        cfg.path = Some(path.to_path_buf());
+        Ok(cfg)
+    }
+
+    /// Parses TOML text without environment overrides (tests, the demo).
+    pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
+        let tree = source::merge(None, Some(text), &[])?;
+        Self::from_tree(&tree)
+    }
+
+    fn from_tree(tree: &serde_json::Value) -> Result<Config, ConfigError> {
+        let problems = Problems::default();
+        let mut redactor = Redactor::default();
+        let root = Table::root(tree, &problems);
+        let server = server::parse(root.table("server").as_ref(), &problems, &mut redactor);
+        let defaults = root.table("defaults");
+        let base = parse_defaults(defaults.as_ref());
+        let mut checks = Vec::new();
+        let list = root.array("checks");
+        root.finish();
+        match list {
+            Some(items) if !items.is_empty() => {
+                for (i, item) in items.iter().enumerate() {
+                    let t = Table::new(format!("checks[{i}]"), item, &problems);
+                    if let Some(c) = parse_check(&t, base, &mut redactor) {
+                        checks.push(c);
+                    }
+                }
+            }
+            _ => problems.push("checks", "at least one [[checks]] entry is required"),
+        }
+        let mut seen = std::collections::HashMap::new();
+        for (i, c) in checks.iter().enumerate() {
+            if let Some(first) = seen.insert(c.name.clone(), i) {
+                problems.push(
+                    &format!("checks[{i}].name"),
+                    &format!(
+                        "duplicate name \"{}\" (also used by checks[{first}])",
+                        c.name
+                    ),
+                );
+            }
+        }
+        let problems = problems.into_vec();
+        if !problems.is_empty() {
+            return Err(ConfigError::Invalid(problems));
+        }
+        Ok(Config {
+            path: None,
+            server: server.expect("server parsed without problems"),
+            checks,
+            redactor,
+        })
+    }
+}
+
+/// The `[defaults]` values before per-check overrides; `None` means "derive".
+#[derive(Clone, Copy)]
+struct BaseSchedule {
+    interval: Duration,
+    timeout: Duration,
+    jitter: Option<Duration>,
+    rise: u32,
+    fall: u32,
+}
+
+fn parse_defaults(t: Option<&Table>) -> BaseSchedule {
+    let mut b = BaseSchedule {
+        interval: Duration::from_secs(2),
+        timeout: Duration::from_secs(1),
+        jitter: None,
+        rise: 1,
+        fall: 1,
+    };
+    if let Some(t) = t {
+        b.interval = t.duration("interval").unwrap_or(b.interval);
+        b.timeout = t.duration("timeout").unwrap_or(b.timeout);
+        b.jitter = t.duration("jitter");
+        b.rise = t.count("rise").unwrap_or(b.rise);
+        b.fall = t.count("fall").unwrap_or(b.fall);
+        t.finish();
+    }
+    b
+}
+
+fn parse_check(t: &Table, base: BaseSchedule, redactor: &mut Redactor) -> Option<CheckConfig> {
+    let name = t.required_str("name");
+    if let Some(n) = &name {
+        let ok = !n.is_empty()
+            && n.len() <= 64
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !ok {
+            t.problem(
+                "name",
+                &format!("invalid name \"{n}\": use 1-64 of A-Z a-z 0-9 _ - ."),
+            );
+        }
+    }
+    let critical = t.bool("critical").unwrap_or(true);
+    let schedule = parse_schedule(t, base);
+    let kind_word = t.required_str("kind");
+    let kind = match kind_word.as_deref() {
+        Some("elasticsearch") => kinds::elasticsearch(t, redactor).map(CheckKind::Elasticsearch),
+        Some("http") => kinds::http(t).map(CheckKind::Http),
+        Some("tcp") => kinds::tcp(t).map(CheckKind::Tcp),
+        Some(other) => {
+            t.problem(
+                "kind",
+                &format!("unknown kind \"{other}\" (expected elasticsearch, http or tcp)"),
+            );
+            None
+        }
+        None => None,
+    };
+    // Unknown keys are only meaningful once the kind is known.
+    if kind_word.is_some() {
+        t.finish();
+    }
+    Some(CheckConfig {
+        name: name?,
+        critical,
+        schedule: schedule?,
+        kind: kind?,
+    })
+}
+
+fn parse_schedule(t: &Table, base: BaseSchedule) -> Option<Schedule> {
+    let interval = t.duration("interval").unwrap_or(base.interval);
+    let timeout = t.duration("timeout").unwrap_or(base.timeout);
+    let jitter = t
+        .duration("jitter")
+        .or(base.jitter)
+        .unwrap_or_else(|| (interval / 10).min(Duration::from_secs(1)));
+    let rise = t.count("rise").unwrap_or(base.rise);
+    let fall = t.count("fall").unwrap_or(base.fall);
+    let max_age = t.duration("max_age").unwrap_or(interval * 3 + timeout);
+    let mut ok = true;
+    if interval < Duration::from_millis(10) {
+        t.problem("interval", "must be at least 10ms");
+        ok = false;
+    }
+    if timeout.is_zero() {
+        t.problem("timeout", "must be greater than zero");
+        ok = false;
+    } else if timeout > interval {
+        t.problem(
+            "timeout",
+            &format!(
+                "{} is longer than the interval {} (a round must end before the next starts)",
+                humantime::format_duration(timeout),
+                humantime::format_duration(interval)
+            ),
+        );
+        ok = false;
+    }
+    if jitter > interval {
+        t.problem("jitter", "must not be longer than the interval");
+        ok = false;
+    }
+    if max_age <= interval {
+        t.problem(
+            "max_age",
+            "must be longer than the interval, or every result would be stale",
+        );
+        ok = false;
+    }
+    ok.then_some(Schedule {
+        interval,
+        timeout,
+        jitter,
+        rise,
+        fall,
+        max_age,
+    })
+}
+
+/// Parses `host:port` for listeners, with a message that names the mistake.
+fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    text.parse::<SocketAddr>()
+        .map_err(|_| format!("invalid listen address \"{text}\" (expected IP:PORT, e.g. \"0.0.0.0:9898\" or \"[::1]:9898\")"))
+}
+
+/// Parses `pass`/`warn`/`fail`, naming the accepted words on error.
+fn parse_status_word(text: &str) -> Result<Status, String> {
+    Status::parse(text)
+        .ok_or_else(|| format!("invalid status \"{text}\" (expected pass, warn or fail)"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,65 @@
+//! `/healthz`, `/readyz` and their per-check forms.
+
+use std::time::Instant;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+
+use super::query::HealthQuery;
+use super::{json_error, send, AppState};
+
+/// The aggregate answer.
+pub(super) async fn aggregate(
+    State(app): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let t = Instant::now();
+    let snap = app.snapshot.load();
+    let q = HealthQuery::parse(uri.query());
+    let details = app.details.allows(&headers);
+    let format = q.format(&headers);
+    let resp = if q.exclude.is_empty() {
+        send(snap.aggregate().get(format, details))
+    } else {
+        send(&snap.render_excluding(&q.exclude, format, details))
+    };
+    app.metrics.record_http(
+        route(&uri, false),
+        resp.status().as_u16(),
+        t.elapsed().as_secs_f64(),
+    );
+    resp
+}
+
+/// One check's answer; an unknown name is a 404 with a JSON error.
+pub(super) async fn one(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let t = Instant::now();
+    let snap = app.snapshot.load();
+    let q = HealthQuery::parse(uri.query());
+    let resp = match snap.check(&name) {
+        Some(v) => send(v.get(q.format(&headers), app.details.allows(&headers))),
+        None => json_error(StatusCode::NOT_FOUND, "no check with that name"),
+    };
+    app.metrics.record_http(
+        route(&uri, true),
+        resp.status().as_u16(),
+        t.elapsed().as_secs_f64(),
+    );
+    resp
+}
+
+fn route(uri: &Uri, one: bool) -> &'static str {
+    match (uri.path().starts_with("/readyz"), one) {
+        (false, false) => "/healthz",
+        (true, false) => "/readyz",
+        (false, true) => "/healthz/{check}",
+        (true, true) => "/readyz/{check}",
+    }
+}

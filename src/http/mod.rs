@@ -1,0 +1,136 @@
+//! The HTTP API. Handlers read the current snapshot and send bytes rendered when
+//! it was published; none of them calls or awaits a dependency.
+//!
+//! | route | answer |
+//! | --- | --- |
+//! | `GET/HEAD /healthz`, `/readyz` | the aggregate; `?verbose`, `?format=text`, `?exclude=NAME` |
+//! | `GET/HEAD /healthz/{check}`, `/readyz/{check}` | one check alone |
+//! | `GET/HEAD /livez` | 200 whenever the process serves; never looks at checks |
+//! | `GET /metrics` | Prometheus text format |
+
+mod health;
+mod query;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use bytes::Bytes;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::config::ShowDetails;
+use crate::metrics::Metrics;
+use crate::publisher::SharedSnapshot;
+use crate::secret::Secret;
+use crate::snapshot::Prepared;
+
+/// Who sees details.
+#[derive(Clone, Debug)]
+pub struct DetailsPolicy {
+    /// The configured mode.
+    pub mode: ShowDetails,
+    /// The token for `authorized`.
+    pub token: Option<Secret>,
+}
+
+impl DetailsPolicy {
+    /// Whether this request may see reasons and observed values.
+    pub fn allows(&self, headers: &HeaderMap) -> bool {
+        match self.mode {
+            ShowDetails::Always => true,
+            ShowDetails::Never => false,
+            ShowDetails::Authorized => {
+                let Some(token) = &self.token else {
+                    return false;
+                };
+                headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+                    .is_some_and(|candidate| token.matches(candidate))
+            }
+        }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The published snapshot.
+    pub snapshot: SharedSnapshot,
+    /// Metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// Details policy.
+    pub details: DetailsPolicy,
+}
+
+/// Builds the router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::aggregate))
+        .route("/readyz", get(health::aggregate))
+        .route("/healthz/{check}", get(health::one))
+        .route("/readyz/{check}", get(health::one))
+        .route("/livez", get(livez))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(CatchPanicLayer::new())
+        .with_state(state)
+}
+
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+
+/// Turns a prepared answer into a response (a reference-count bump, no copy).
+fn send(p: &Prepared) -> Response {
+    let mut resp = (p.status, p.body.clone()).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(p.content_type),
+    );
+    h.insert(header::CACHE_CONTROL, NO_STORE);
+    resp
+}
+
+fn json_error(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "error": message }).to_string();
+    let mut resp = (status, Bytes::from(body)).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+async fn livez(axum::extract::State(app): axum::extract::State<AppState>) -> Response {
+    let t = Instant::now();
+    let mut resp = (StatusCode::OK, "ok\n").into_response();
+    resp.headers_mut().insert(header::CACHE_CONTROL, NO_STORE);
+    app.metrics
+        .record_http("/livez", 200, t.elapsed().as_secs_f64());
+    resp
+}
+
+async fn metrics(axum::extract::State(app): axum::extract::State<AppState>) -> Response {
+    let t = Instant::now();
+    let snap = app.snapshot.load();
+    let body = app.metrics.encode(&snap);
+    let mut resp = (StatusCode::OK, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    app.metrics
+        .record_http("/metrics", 200, t.elapsed().as_secs_f64());
+    resp
+}
+
+async fn not_found(axum::extract::State(app): axum::extract::State<AppState>) -> Response {
+    app.metrics.record_http("other", 404, 0.0);
+    json_error(
+        StatusCode::NOT_FOUND,
+        "no such route; try /healthz, /readyz, /livez or /metrics",
+    )
+}

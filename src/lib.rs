@@ -1,0 +1,40 @@
+//! healthgate: a health-check sidecar that answers probes from memory.
+//!
+//! Checks run in the background on a schedule; their results are folded into one
+//! immutable [`snapshot::Snapshot`] that is swapped atomically. Every consumer
+//! (HAProxy, Kubernetes, Route 53, Prometheus) reads that snapshot and nothing else,
+//! so a probe never calls or waits on a dependency and the load on Elasticsearch is
+//! fixed by the schedule, not by the number of probes.
+//!
+//! # Layout
+//!
+//! | module | what lives there |
+//! | --- | --- |
+//! | [`config`] | TOML/YAML + environment layering, validated into domain types; every error names its key |
+//! | [`checks`] | the [`checks::Check`] trait and one module per kind (`elasticsearch`, `http`, `tcp`) |
+//! | [`scheduler`] | owns time: interval, timeout, jitter; one task per check, never two rounds at once |
+//! | [`health`] | per-check state: hysteresis (`rise`/`fall`), staleness, aggregation into an overall status |
+//! | [`snapshot`] | the immutable published state and its pre-rendered response bodies |
+//! | [`publisher`] | the single writer: folds results into state, publishes snapshots, updates metrics |
+//! | [`http`] | the axum router: `/healthz`, `/readyz`, `/livez`, `/metrics`; handlers only read |
+//! | [`metrics`] | one struct owning a Prometheus registry with bounded labels |
+//! | [`telemetry`] | tracing subscriber setup (text or JSON) |
+//! | [`shutdown`] | signals, draining, the grace period |
+//! | [`app`] | build (config → parts) separate from run (serve until shutdown) |
+//! | [`simulator`] | an Elasticsearch simulator replaying captured responses, for tests and the demo |
+//! | [`cli`] | command-line interface: run, `check-config`, `probe`, `demo`, `simulate` |
+
+pub mod app;
+pub mod checks;
+pub mod cli;
+pub mod config;
+pub mod health;
+pub mod http;
+pub mod metrics;
+pub mod publisher;
+pub mod scheduler;
+pub mod secret;
+pub mod shutdown;
+pub mod simulator;
+pub mod snapshot;
+pub mod telemetry;

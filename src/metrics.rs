@@ -1,0 +1,382 @@
+//! Prometheus metrics: one struct, its own registry, bounded labels.
+//!
+//! Label values come only from configured check names and closed enums (states,
+//! outcomes, route templates, status codes), never from error texts or URLs. The
+//! publisher writes check metrics as results arrive; `/metrics` only encodes.
+//!
+//! Status encoding: `healthgate_check_status{check,state}` is one series per state
+//! (`pass`, `warn`, `fail`, `unknown`) with value 1 for the current one.
+//! `healthgate_es_cluster_status` is 0 green, 1 yellow, 2 red.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use prometheus::{
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+
+use crate::checks::{Fact, Outcome};
+use crate::health::State;
+use crate::snapshot::Snapshot;
+
+/// Buckets for check durations, in seconds: from a loopback answer to a timeout.
+pub const CHECK_DURATION_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// Buckets for the sidecar's own HTTP latency, in seconds.
+pub const HTTP_DURATION_BUCKETS: &[f64] = &[
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05,
+];
+
+const STATES: [&str; 4] = ["pass", "warn", "fail", "unknown"];
+
+/// All metric families.
+pub struct Metrics {
+    registry: Registry,
+    check_status: IntGaugeVec,
+    check_duration: HistogramVec,
+    check_runs: IntCounterVec,
+    check_consecutive_failures: IntGaugeVec,
+    check_transitions: IntCounterVec,
+    check_last_transition: GaugeVec,
+    check_result_age: GaugeVec,
+    status: IntGaugeVec,
+    draining: IntGauge,
+    es: Vec<(Fact, GaugeVec)>,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+}
+
+fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+    let g = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
+    r.register(Box::new(g.clone()))
+        .expect("metric names are unique");
+    g
+}
+
+fn int_gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
+    r.register(Box::new(g.clone()))
+        .expect("metric names are unique");
+    g
+}
+
+fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric definition");
+    r.register(Box::new(c.clone()))
+        .expect("metric names are unique");
+    c
+}
+
+fn histogram_vec(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+    buckets: &[f64],
+) -> HistogramVec {
+    let h = HistogramVec::new(
+        HistogramOpts::new(name, help).buckets(buckets.to_vec()),
+        labels,
+    )
+    .expect("valid metric definition");
+    r.register(Box::new(h.clone()))
+        .expect("metric names are unique");
+    h
+}
+
+/// Metric name and help for each Elasticsearch fact.
+fn es_family(f: Fact) -> Option<(&'static str, &'static str)> {
+    Some(match f {
+        Fact::EsClusterStatus => (
+            "healthgate_es_cluster_status",
+            "Cluster colour from the latest answer: 0 green, 1 yellow, 2 red.",
+        ),
+        Fact::EsNodes => (
+            "healthgate_es_nodes",
+            "Nodes in the cluster (number_of_nodes).",
+        ),
+        Fact::EsDataNodes => (
+            "healthgate_es_data_nodes",
+            "Data nodes in the cluster (number_of_data_nodes).",
+        ),
+        Fact::EsActiveShards => (
+            "healthgate_es_active_shards",
+            "Active shards, primaries and replicas.",
+        ),
+        Fact::EsActivePrimaryShards => (
+            "healthgate_es_active_primary_shards",
+            "Active primary shards.",
+        ),
+        Fact::EsRelocatingShards => (
+            "healthgate_es_relocating_shards",
+            "Shards relocating between nodes.",
+        ),
+        Fact::EsInitializingShards => ("healthgate_es_initializing_shards", "Shards initializing."),
+        Fact::EsUnassignedShards => ("healthgate_es_unassigned_shards", "Unassigned shards."),
+        Fact::EsDelayedUnassignedShards => (
+            "healthgate_es_delayed_unassigned_shards",
+            "Unassigned shards whose allocation is delayed.",
+        ),
+        Fact::EsActiveShardsPercent => (
+            "healthgate_es_active_shards_percent",
+            "Active shards as a percentage of all shards.",
+        ),
+        Fact::EsPendingTasks => (
+            "healthgate_es_pending_tasks",
+            "Cluster-level tasks waiting to run.",
+        ),
+        Fact::EsMaxTaskWaitSeconds => (
+            "healthgate_es_task_max_waiting_seconds",
+            "Longest time a pending task has waited, in seconds.",
+        ),
+        Fact::HttpStatus => return None,
+    })
+}
+
+const ES_FACTS: [Fact; 12] = [
+    Fact::EsClusterStatus,
+    Fact::EsNodes,
+    Fact::EsDataNodes,
+    Fact::EsActiveShards,
+    Fact::EsActivePrimaryShards,
+    Fact::EsRelocatingShards,
+    Fact::EsInitializingShards,
+    Fact::EsUnassignedShards,
+    Fact::EsDelayedUnassignedShards,
+    Fact::EsActiveShardsPercent,
+    Fact::EsPendingTasks,
+    Fact::EsMaxTaskWaitSeconds,
+];
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Creates every family in a fresh registry.
+    pub fn new() -> Self {
+        let r = Registry::new();
+        let check_status = int_gauge_vec(&r, "healthgate_check_status", "Current state of each check (1 for the current state, after hysteresis and staleness).", &["check", "state"]);
+        let check_duration = histogram_vec(
+            &r,
+            "healthgate_check_duration_seconds",
+            "Duration of check rounds, in seconds.",
+            &["check"],
+            CHECK_DURATION_BUCKETS,
+        );
+        let check_runs = counter_vec(
+            &r,
+            "healthgate_check_runs_total",
+            "Check rounds by outcome (pass, warn, fail, timeout, error).",
+            &["check", "outcome"],
+        );
+        let check_consecutive_failures = int_gauge_vec(
+            &r,
+            "healthgate_check_consecutive_failures",
+            "Consecutive failing rounds of each check.",
+            &["check"],
+        );
+        let check_transitions = counter_vec(
+            &r,
+            "healthgate_check_transitions_total",
+            "Changes of each check's reported state.",
+            &["check"],
+        );
+        let check_last_transition = gauge_vec(
+            &r,
+            "healthgate_check_last_transition_timestamp_seconds",
+            "Unix time of each check's last state change.",
+            &["check"],
+        );
+        let check_result_age = gauge_vec(
+            &r,
+            "healthgate_check_result_age_seconds",
+            "Age of each check's latest result, in seconds.",
+            &["check"],
+        );
+        let status = int_gauge_vec(
+            &r,
+            "healthgate_status",
+            "Overall status of this instance (1 for the current state).",
+            &["state"],
+        );
+        let draining = IntGauge::new(
+            "healthgate_draining",
+            "1 while the instance is draining before shutdown.",
+        )
+        .expect("valid metric definition");
+        r.register(Box::new(draining.clone()))
+            .expect("metric names are unique");
+        let build = int_gauge_vec(
+            &r,
+            "healthgate_build_info",
+            "Build information; the value is always 1.",
+            &["version", "commit"],
+        );
+        build
+            .with_label_values(&[
+                env!("CARGO_PKG_VERSION"),
+                option_env!("HEALTHGATE_COMMIT").unwrap_or("unknown"),
+            ])
+            .set(1);
+        let es = ES_FACTS
+            .iter()
+            .filter_map(|f| es_family(*f).map(|(n, h)| (*f, gauge_vec(&r, n, h, &["check"]))))
+            .collect();
+        let http_requests = counter_vec(
+            &r,
+            "healthgate_http_requests_total",
+            "HTTP requests served, by route template and status code.",
+            &["route", "code"],
+        );
+        let http_duration = histogram_vec(
+            &r,
+            "healthgate_http_request_duration_seconds",
+            "Time to answer HTTP requests, in seconds.",
+            &["route"],
+            HTTP_DURATION_BUCKETS,
+        );
+        #[cfg(target_os = "linux")]
+        r.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))
+        .expect("process collector registers once");
+        Metrics {
+            registry: r,
+            check_status,
+            check_duration,
+            check_runs,
+            check_consecutive_failures,
+            check_transitions,
+            check_last_transition,
+            check_result_age,
+            status,
+            draining,
+            es,
+            http_requests,
+            http_duration,
+        }
+    }
+
+    /// Declares a check so its series exist (as `unknown`) before the first result.
+    pub fn declare_check(&self, check: &str) {
+        self.set_check_state(check, State::Unknown);
+        self.check_consecutive_failures
+            .with_label_values(&[check])
+            .set(0);
+        self.check_transitions.with_label_values(&[check]);
+        for outcome in ["pass", "warn", "fail", "timeout", "error"] {
+            self.check_runs.with_label_values(&[check, outcome]);
+        }
+    }
+
+    /// Records one round. Elasticsearch gauges keep their last value when a round
+    /// brings no facts (cluster unreachable), so series never vanish mid-outage.
+    pub fn record_run(
+        &self,
+        check: &str,
+        outcome: &Outcome,
+        seconds: f64,
+        consecutive_failures: u32,
+    ) {
+        self.check_runs
+            .with_label_values(&[check, outcome.label()])
+            .inc();
+        self.check_duration
+            .with_label_values(&[check])
+            .observe(seconds);
+        self.check_consecutive_failures
+            .with_label_values(&[check])
+            .set(i64::from(consecutive_failures));
+        for (fact, value) in &outcome.facts {
+            if let Some((_, g)) = self.es.iter().find(|(f, _)| f == fact) {
+                g.with_label_values(&[check]).set(*value);
+            }
+        }
+    }
+
+    /// Records a change of a check's reported state.
+    pub fn record_transition(&self, check: &str, to: State) {
+        self.set_check_state(check, to);
+        self.check_transitions.with_label_values(&[check]).inc();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        self.check_last_transition
+            .with_label_values(&[check])
+            .set(now);
+    }
+
+    fn set_check_state(&self, check: &str, to: State) {
+        for s in STATES {
+            self.check_status
+                .with_label_values(&[check, s])
+                .set(i64::from(s == to.as_str()));
+        }
+    }
+
+    /// Sets the overall status and draining flag.
+    pub fn record_overall(&self, status: &str, draining: bool) {
+        for s in ["pass", "warn", "fail"] {
+            self.status
+                .with_label_values(&[s])
+                .set(i64::from(s == status));
+        }
+        self.draining.set(i64::from(draining));
+    }
+
+    /// Counts one HTTP request.
+    pub fn record_http(&self, route: &'static str, code: u16, seconds: f64) {
+        self.http_requests
+            .with_label_values(&[route, itoa_code(code)])
+            .inc();
+        self.http_duration
+            .with_label_values(&[route])
+            .observe(seconds);
+    }
+
+    /// Encodes every family in the Prometheus text format, refreshing result ages
+    /// from the snapshot first (a read of memory; no dependency is involved).
+    pub fn encode(&self, snapshot: &Snapshot) -> Vec<u8> {
+        let now = SystemTime::now();
+        for c in &snapshot.checks {
+            if let Some(t) = c.time {
+                let age = now
+                    .duration_since(t)
+                    .map(|d| d.as_secs_f64())
+                    .unwrap_or(0.0);
+                self.check_result_age.with_label_values(&[&c.name]).set(age);
+            }
+        }
+        let mut out = Vec::with_capacity(16 * 1024);
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("encoding to memory cannot fail");
+        out
+    }
+}
+
+/// Status codes as static strings, so the label is bounded and allocation-free.
+fn itoa_code(code: u16) -> &'static str {
+    match code {
+        200 => "200",
+        204 => "204",
+        400 => "400",
+        401 => "401",
+        404 => "404",
+        405 => "405",
+        413 => "413",
+        414 => "414",
+        429 => "429",
+        500 => "500",
+        503 => "503",
+        c if c < 300 => "2xx",
+        c if c < 400 => "3xx",
+        c if c < 500 => "4xx",
+        _ => "5xx",
+    }
+}

@@ -1,0 +1,199 @@
+//! The single writer: folds check results into state, publishes snapshots,
+//! updates metrics and logs transitions.
+//!
+//! Results arrive on a channel; the publisher applies everything queued, then
+//! builds and swaps in one snapshot, so a burst of results costs one render. It
+//! also wakes when the oldest result is about to go stale, so staleness shows up
+//! without any request having to compute it.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::checks::Status;
+use crate::config::{CheckConfig, StatusCodes};
+use crate::health::{CheckState, Record, State};
+use crate::metrics::Metrics;
+use crate::secret::Redactor;
+use crate::snapshot::{CheckView, Override, Snapshot};
+
+/// What the publisher is told.
+#[derive(Debug)]
+pub enum Event {
+    /// A check round finished.
+    Result {
+        /// Position of the check.
+        index: usize,
+        /// The result.
+        record: Record,
+    },
+    /// Start draining: readiness fails from now on.
+    Drain,
+}
+
+/// Static facts about a check, fixed at build time.
+#[derive(Debug, Clone)]
+pub struct CheckInfo {
+    /// Name.
+    pub name: String,
+    /// Critical or not.
+    pub critical: bool,
+    /// `name:measurement` suffix.
+    pub measurement: &'static str,
+    /// `componentType`.
+    pub component_type: &'static str,
+}
+
+/// The handle readers use.
+pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
+
+/// The publisher task's state.
+pub struct Publisher {
+    infos: Vec<CheckInfo>,
+    states: Vec<CheckState>,
+    reported: Vec<State>,
+    overall: Option<Status>,
+    override_: Option<Override>,
+    generation: u64,
+    codes: StatusCodes,
+    redactor: Redactor,
+    out: SharedSnapshot,
+    metrics: Arc<Metrics>,
+}
+
+impl Publisher {
+    /// Creates the publisher and publishes the initial all-`unknown` snapshot.
+    pub fn new(
+        checks: &[(CheckConfig, CheckInfo)],
+        codes: StatusCodes,
+        redactor: Redactor,
+        metrics: Arc<Metrics>,
+    ) -> (Publisher, SharedSnapshot) {
+        let infos: Vec<CheckInfo> = checks.iter().map(|(_, i)| i.clone()).collect();
+        for info in &infos {
+            metrics.declare_check(&info.name);
+        }
+        let mut p = Publisher {
+            states: checks
+                .iter()
+                .map(|(c, _)| CheckState::new(c.schedule))
+                .collect(),
+            reported: vec![State::Unknown; infos.len()],
+            infos,
+            overall: None,
+            override_: None,
+            generation: 0,
+            codes,
+            redactor,
+            out: Arc::new(ArcSwap::from_pointee(Snapshot::build(
+                0,
+                Vec::new(),
+                None,
+                codes,
+            ))),
+            metrics,
+        };
+        p.publish();
+        let out = p.out.clone();
+        (p, out)
+    }
+
+    /// Applies events until the channel closes.
+    pub async fn run(mut self, mut rx: mpsc::Receiver<Event>) {
+        loop {
+            let now = Instant::now();
+            let wake = self.states.iter().filter_map(|s| s.stale_at(now)).min();
+            let event = match wake {
+                Some(at) => tokio::select! {
+                    ev = rx.recv() => ev.map(Some),
+                    _ = tokio::time::sleep_until(at + std::time::Duration::from_millis(1)) => Some(None),
+                },
+                None => rx.recv().await.map(Some),
+            };
+            match event {
+                None => return,
+                Some(first) => {
+                    if let Some(ev) = first {
+                        self.apply(ev);
+                    }
+                    while let Ok(ev) = rx.try_recv() {
+                        self.apply(ev);
+                    }
+                    self.publish();
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::Result { index, mut record } => {
+                let Some(state) = self.states.get_mut(index) else {
+                    return;
+                };
+                record.outcome.reason = self.redactor.scrub(&record.outcome.reason);
+                state.record(record);
+                let rec = state.last.as_ref().expect("just recorded");
+                self.metrics.record_run(
+                    &self.infos[index].name,
+                    &rec.outcome,
+                    rec.duration.as_secs_f64(),
+                    state.consecutive_fail,
+                );
+            }
+            Event::Drain => {
+                if self.override_.is_none() {
+                    tracing::info!("draining: readiness now fails; liveness stays up");
+                }
+                self.override_ = Some(Override::Draining);
+            }
+        }
+    }
+
+    /// Builds and swaps in a new snapshot, logging what changed.
+    fn publish(&mut self) {
+        let now = Instant::now();
+        let mut views = Vec::with_capacity(self.states.len());
+        for (i, (state, info)) in self.states.iter().zip(&self.infos).enumerate() {
+            let (reported, output) = state.report(now);
+            if reported != self.reported[i] {
+                let level_fail = reported == State::Known(Status::Fail);
+                if level_fail {
+                    tracing::warn!(check = %info.name, from = self.reported[i].as_str(), to = reported.as_str(), reason = %output, "check state changed");
+                } else {
+                    tracing::info!(check = %info.name, from = self.reported[i].as_str(), to = reported.as_str(), reason = %output, "check state changed");
+                }
+                self.metrics.record_transition(&info.name, reported);
+                self.reported[i] = reported;
+            }
+            let last = state.last.as_ref();
+            views.push(CheckView {
+                name: info.name.clone(),
+                critical: info.critical,
+                state: reported,
+                output,
+                observed: last.and_then(|r| r.outcome.observed.clone()),
+                measurement: info.measurement,
+                component_type: info.component_type,
+                time: last.map(|r| r.at),
+                duration: last.map(|r| r.duration),
+            });
+        }
+        self.generation += 1;
+        let snap = Snapshot::build(self.generation, views, self.override_.clone(), self.codes);
+        let status = snap.status();
+        if self.overall != Some(status) {
+            tracing::info!(
+                from = self.overall.map(|s| s.as_str()).unwrap_or("starting"),
+                to = status.as_str(),
+                "overall status changed"
+            );
+            self.overall = Some(status);
+        }
+        self.metrics
+            .record_overall(status.as_str(), snap.draining());
+        self.out.store(Arc::new(snap));
+    }
+}

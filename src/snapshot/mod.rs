@@ -1,0 +1,160 @@
+//! The immutable published state, and every response body pre-rendered from it.
+//!
+//! A snapshot is built by the publisher whenever something changes and swapped in
+//! atomically; handlers load it and send bytes that already exist. Only requests
+//! with `?exclude=` render per request (from the snapshot, never from a dependency).
+
+mod render;
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use axum::http::StatusCode;
+use bytes::Bytes;
+
+use crate::checks::{Observed, Status};
+use crate::config::StatusCodes;
+use crate::health::State;
+
+pub use render::{render_health, Format};
+
+/// One check as published.
+#[derive(Debug, Clone)]
+pub struct CheckView {
+    /// Configured name.
+    pub name: String,
+    /// Whether it decides the overall status.
+    pub critical: bool,
+    /// After hysteresis and staleness.
+    pub state: State,
+    /// The reason (a detail: hidden unless details are shown).
+    pub output: String,
+    /// Primary observed value (a detail).
+    pub observed: Option<Observed>,
+    /// Measurement name for the `name:measurement` key.
+    pub measurement: &'static str,
+    /// `componentType` in the body.
+    pub component_type: &'static str,
+    /// When the latest result finished.
+    pub time: Option<SystemTime>,
+    /// How long the latest run took.
+    pub duration: Option<Duration>,
+}
+
+/// A ready-to-send answer.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// Body bytes (cloning is a reference-count increment).
+    pub body: Bytes,
+}
+
+/// Prepared answers for one subject (the aggregate, or one check) in every format,
+/// with and without details.
+#[derive(Debug, Clone)]
+pub struct Variants {
+    /// Indexed by `[format][details as usize]`.
+    by_format: [[Prepared; 2]; 3],
+}
+
+impl Variants {
+    /// The answer for a format and details choice.
+    pub fn get(&self, format: Format, details: bool) -> &Prepared {
+        &self.by_format[format as usize][details as usize]
+    }
+}
+
+/// Why the instance refuses traffic regardless of its checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Override {
+    /// Shutting down: readiness fails so load balancers move away first.
+    Draining,
+}
+
+/// The published state.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Increases with every publication.
+    pub generation: u64,
+    /// Aggregate of the checks (before overrides).
+    pub checks_status: Status,
+    /// Set while draining.
+    pub override_: Option<Override>,
+    /// Checks in configuration order.
+    pub checks: Vec<CheckView>,
+    /// The status codes used to render (kept for `?exclude=` renders).
+    pub codes: StatusCodes,
+    by_name: HashMap<String, usize>,
+    aggregate: Variants,
+    per_check: Vec<Variants>,
+}
+
+impl Snapshot {
+    /// Builds a snapshot and renders its answers.
+    pub fn build(
+        generation: u64,
+        checks: Vec<CheckView>,
+        override_: Option<Override>,
+        codes: StatusCodes,
+    ) -> Snapshot {
+        let checks_status = crate::health::aggregate(checks.iter().map(|c| (c.critical, c.state)));
+        let refs: Vec<&CheckView> = checks.iter().collect();
+        let aggregate = render::variants(&refs, override_.as_ref(), codes);
+        let per_check = checks
+            .iter()
+            .map(|c| render::variants(&[c], override_.as_ref(), codes))
+            .collect();
+        let by_name = checks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
+        Snapshot {
+            generation,
+            checks_status,
+            override_,
+            checks,
+            codes,
+            by_name,
+            aggregate,
+            per_check,
+        }
+    }
+
+    /// The overall status including overrides.
+    pub fn status(&self) -> Status {
+        if self.override_.is_some() {
+            Status::Fail
+        } else {
+            self.checks_status
+        }
+    }
+
+    /// Whether the instance is draining.
+    pub fn draining(&self) -> bool {
+        self.override_ == Some(Override::Draining)
+    }
+
+    /// Answers for the aggregate.
+    pub fn aggregate(&self) -> &Variants {
+        &self.aggregate
+    }
+
+    /// Answers for one check by name.
+    pub fn check(&self, name: &str) -> Option<&Variants> {
+        self.by_name.get(name).map(|&i| &self.per_check[i])
+    }
+
+    /// Renders the aggregate without some checks (per request; reads only).
+    pub fn render_excluding(&self, exclude: &[String], format: Format, details: bool) -> Prepared {
+        let kept: Vec<&CheckView> = self
+            .checks
+            .iter()
+            .filter(|c| !exclude.contains(&c.name))
+            .collect();
+        render::prepare(&kept, self.override_.as_ref(), self.codes, format, details)
+    }
+}
