@@ -22,9 +22,7 @@ pub enum AppError {
     #[error(transparent)]
     Check(#[from] checks::BuildError),
     /// The listener could not be bound.
-    #[error(
-        "cannot listen on {addr}: {source} (set [server] listen or HEALTHGATE__SERVER__LISTEN)"
-    )]
+    #[error("cannot listen on {addr}: {source} (set [server] listen or HEALTHGATE__SERVER__LISTEN)")]
     Listen {
         /// The address.
         addr: SocketAddr,

@@ -89,11 +89,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         Command::CheckConfig => check_config(cli.config),
         Command::Probe { url, timeout } => Ok(probe(&url, timeout).await),
         Command::Demo { listen } => demo::run(listen).await,
-        Command::Simulate {
-            listen,
-            control,
-            mode,
-        } => simulate(listen, control, &mode).await,
+        Command::Simulate { listen, control, mode } => simulate(listen, control, &mode).await,
     }
 }
 
@@ -141,12 +137,7 @@ pub fn summary(c: &Config) -> String {
                     EsAuth::Basic { username, .. } => format!("basic auth as {username}"),
                     EsAuth::ApiKey(_) => "API key".to_string(),
                 };
-                format!(
-                    "{:?} on {} ({auth}, yellow={})",
-                    es.mode,
-                    nodes.join(", "),
-                    es.yellow
-                )
+                format!("{:?} on {} ({auth}, yellow={})", es.mode, nodes.join(", "), es.yellow)
             }
             CheckKind::Http(h) => format!("{:?} {}", h.method, crate::checks::node_label(&h.url)),
             CheckKind::Tcp(t) => t.address.clone(),
@@ -167,11 +158,7 @@ pub fn summary(c: &Config) -> String {
 }
 
 async fn probe(url: &str, timeout: Duration) -> ExitCode {
-    let client = match reqwest::Client::builder()
-        .use_rustls_tls()
-        .timeout(timeout)
-        .build()
-    {
+    let client = match reqwest::Client::builder().use_rustls_tls().timeout(timeout).build() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("probe: cannot build client: {e}");
@@ -199,8 +186,8 @@ async fn simulate(
     control: std::net::SocketAddr,
     mode: &str,
 ) -> Result<ExitCode, CliError> {
-    let mode = crate::simulator::Mode::parse(mode)
-        .ok_or_else(|| CliError::Usage(format!("unknown mode \"{mode}\"")))?;
+    let mode =
+        crate::simulator::Mode::parse(mode).ok_or_else(|| CliError::Usage(format!("unknown mode \"{mode}\"")))?;
     let sim = crate::simulator::Simulator::start(listen).await?;
     sim.set_mode(mode).await?;
     let ctl = tokio::net::TcpListener::bind(control).await?;

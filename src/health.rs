@@ -128,15 +128,10 @@ impl CheckState {
             let age = now.saturating_duration_since(last.at_instant);
             return (
                 State::Known(Status::Fail),
-                format!(
-                    "stale: last result {} ago",
-                    humantime::format_duration(round_ms(age))
-                ),
+                format!("stale: last result {} ago", humantime::format_duration(round_ms(age))),
             );
         }
-        let effective = self
-            .effective
-            .expect("a check with a result has an effective status");
+        let effective = self.effective.expect("a check with a result has an effective status");
         let raw = last.outcome.status;
         let reason = if effective == Status::Fail && raw != Status::Fail {
             format!(

@@ -11,8 +11,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use prometheus::{
-    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::checks::{Fact, Outcome};
@@ -24,9 +23,7 @@ pub const CHECK_DURATION_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 /// Buckets for the sidecar's own HTTP latency, in seconds.
-pub const HTTP_DURATION_BUCKETS: &[f64] = &[
-    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05,
-];
+pub const HTTP_DURATION_BUCKETS: &[f64] = &[0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05];
 
 const STATES: [&str; 4] = ["pass", "warn", "fail", "unknown"];
 
@@ -49,39 +46,26 @@ pub struct Metrics {
 
 fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
     let g = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
-    r.register(Box::new(g.clone()))
-        .expect("metric names are unique");
+    r.register(Box::new(g.clone())).expect("metric names are unique");
     g
 }
 
 fn int_gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
     let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
-    r.register(Box::new(g.clone()))
-        .expect("metric names are unique");
+    r.register(Box::new(g.clone())).expect("metric names are unique");
     g
 }
 
 fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric definition");
-    r.register(Box::new(c.clone()))
-        .expect("metric names are unique");
+    r.register(Box::new(c.clone())).expect("metric names are unique");
     c
 }
 
-fn histogram_vec(
-    r: &Registry,
-    name: &str,
-    help: &str,
-    labels: &[&str],
-    buckets: &[f64],
-) -> HistogramVec {
-    let h = HistogramVec::new(
-        HistogramOpts::new(name, help).buckets(buckets.to_vec()),
-        labels,
-    )
-    .expect("valid metric definition");
-    r.register(Box::new(h.clone()))
-        .expect("metric names are unique");
+fn histogram_vec(r: &Registry, name: &str, help: &str, labels: &[&str], buckets: &[f64]) -> HistogramVec {
+    let h = HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets.to_vec()), labels)
+        .expect("valid metric definition");
+    r.register(Box::new(h.clone())).expect("metric names are unique");
     h
 }
 
@@ -92,26 +76,14 @@ fn es_family(f: Fact) -> Option<(&'static str, &'static str)> {
             "healthgate_es_cluster_status",
             "Cluster colour from the latest answer: 0 green, 1 yellow, 2 red.",
         ),
-        Fact::EsNodes => (
-            "healthgate_es_nodes",
-            "Nodes in the cluster (number_of_nodes).",
-        ),
+        Fact::EsNodes => ("healthgate_es_nodes", "Nodes in the cluster (number_of_nodes)."),
         Fact::EsDataNodes => (
             "healthgate_es_data_nodes",
             "Data nodes in the cluster (number_of_data_nodes).",
         ),
-        Fact::EsActiveShards => (
-            "healthgate_es_active_shards",
-            "Active shards, primaries and replicas.",
-        ),
-        Fact::EsActivePrimaryShards => (
-            "healthgate_es_active_primary_shards",
-            "Active primary shards.",
-        ),
-        Fact::EsRelocatingShards => (
-            "healthgate_es_relocating_shards",
-            "Shards relocating between nodes.",
-        ),
+        Fact::EsActiveShards => ("healthgate_es_active_shards", "Active shards, primaries and replicas."),
+        Fact::EsActivePrimaryShards => ("healthgate_es_active_primary_shards", "Active primary shards."),
+        Fact::EsRelocatingShards => ("healthgate_es_relocating_shards", "Shards relocating between nodes."),
         Fact::EsInitializingShards => ("healthgate_es_initializing_shards", "Shards initializing."),
         Fact::EsUnassignedShards => ("healthgate_es_unassigned_shards", "Unassigned shards."),
         Fact::EsDelayedUnassignedShards => (
@@ -122,10 +94,7 @@ fn es_family(f: Fact) -> Option<(&'static str, &'static str)> {
             "healthgate_es_active_shards_percent",
             "Active shards as a percentage of all shards.",
         ),
-        Fact::EsPendingTasks => (
-            "healthgate_es_pending_tasks",
-            "Cluster-level tasks waiting to run.",
-        ),
+        Fact::EsPendingTasks => ("healthgate_es_pending_tasks", "Cluster-level tasks waiting to run."),
         Fact::EsMaxTaskWaitSeconds => (
             "healthgate_es_task_max_waiting_seconds",
             "Longest time a pending task has waited, in seconds.",
@@ -159,7 +128,12 @@ impl Metrics {
     /// Creates every family in a fresh registry.
     pub fn new() -> Self {
         let r = Registry::new();
-        let check_status = int_gauge_vec(&r, "healthgate_check_status", "Current state of each check (1 for the current state, after hysteresis and staleness).", &["check", "state"]);
+        let check_status = int_gauge_vec(
+            &r,
+            "healthgate_check_status",
+            "Current state of each check (1 for the current state, after hysteresis and staleness).",
+            &["check", "state"],
+        );
         let check_duration = histogram_vec(
             &r,
             "healthgate_check_duration_seconds",
@@ -208,8 +182,7 @@ impl Metrics {
             "1 while the instance is draining before shutdown.",
         )
         .expect("valid metric definition");
-        r.register(Box::new(draining.clone()))
-            .expect("metric names are unique");
+        r.register(Box::new(draining.clone())).expect("metric names are unique");
         let build = int_gauge_vec(
             &r,
             "healthgate_build_info",
@@ -217,10 +190,7 @@ impl Metrics {
             &["version", "commit"],
         );
         build
-            .with_label_values(&[
-                env!("CARGO_PKG_VERSION"),
-                option_env!("HEALTHGATE_COMMIT").unwrap_or("unknown"),
-            ])
+            .with_label_values(&[env!("CARGO_PKG_VERSION"), env!("HEALTHGATE_COMMIT")])
             .set(1);
         let es = ES_FACTS
             .iter()
@@ -240,10 +210,8 @@ impl Metrics {
             HTTP_DURATION_BUCKETS,
         );
         #[cfg(target_os = "linux")]
-        r.register(Box::new(
-            prometheus::process_collector::ProcessCollector::for_self(),
-        ))
-        .expect("process collector registers once");
+        r.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))
+            .expect("process collector registers once");
         Metrics {
             registry: r,
             check_status,
@@ -264,9 +232,7 @@ impl Metrics {
     /// Declares a check so its series exist (as `unknown`) before the first result.
     pub fn declare_check(&self, check: &str) {
         self.set_check_state(check, State::Unknown);
-        self.check_consecutive_failures
-            .with_label_values(&[check])
-            .set(0);
+        self.check_consecutive_failures.with_label_values(&[check]).set(0);
         self.check_transitions.with_label_values(&[check]);
         for outcome in ["pass", "warn", "fail", "timeout", "error"] {
             self.check_runs.with_label_values(&[check, outcome]);
@@ -275,19 +241,9 @@ impl Metrics {
 
     /// Records one round. Elasticsearch gauges keep their last value when a round
     /// brings no facts (cluster unreachable), so series never vanish mid-outage.
-    pub fn record_run(
-        &self,
-        check: &str,
-        outcome: &Outcome,
-        seconds: f64,
-        consecutive_failures: u32,
-    ) {
-        self.check_runs
-            .with_label_values(&[check, outcome.label()])
-            .inc();
-        self.check_duration
-            .with_label_values(&[check])
-            .observe(seconds);
+    pub fn record_run(&self, check: &str, outcome: &Outcome, seconds: f64, consecutive_failures: u32) {
+        self.check_runs.with_label_values(&[check, outcome.label()]).inc();
+        self.check_duration.with_label_values(&[check]).observe(seconds);
         self.check_consecutive_failures
             .with_label_values(&[check])
             .set(i64::from(consecutive_failures));
@@ -306,9 +262,7 @@ impl Metrics {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
-        self.check_last_transition
-            .with_label_values(&[check])
-            .set(now);
+        self.check_last_transition.with_label_values(&[check]).set(now);
     }
 
     fn set_check_state(&self, check: &str, to: State) {
@@ -322,21 +276,15 @@ impl Metrics {
     /// Sets the overall status and draining flag.
     pub fn record_overall(&self, status: &str, draining: bool) {
         for s in ["pass", "warn", "fail"] {
-            self.status
-                .with_label_values(&[s])
-                .set(i64::from(s == status));
+            self.status.with_label_values(&[s]).set(i64::from(s == status));
         }
         self.draining.set(i64::from(draining));
     }
 
     /// Counts one HTTP request.
     pub fn record_http(&self, route: &'static str, code: u16, seconds: f64) {
-        self.http_requests
-            .with_label_values(&[route, itoa_code(code)])
-            .inc();
-        self.http_duration
-            .with_label_values(&[route])
-            .observe(seconds);
+        self.http_requests.with_label_values(&[route, itoa_code(code)]).inc();
+        self.http_duration.with_label_values(&[route]).observe(seconds);
     }
 
     /// Encodes every family in the Prometheus text format, refreshing result ages
@@ -345,10 +293,7 @@ impl Metrics {
         let now = SystemTime::now();
         for c in &snapshot.checks {
             if let Some(t) = c.time {
-                let age = now
-                    .duration_since(t)
-                    .map(|d| d.as_secs_f64())
-                    .unwrap_or(0.0);
+                let age = now.duration_since(t).map(|d| d.as_secs_f64()).unwrap_or(0.0);
                 self.check_result_age.with_label_values(&[&c.name]).set(age);
             }
         }

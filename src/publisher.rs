@@ -76,10 +76,7 @@ impl Publisher {
             metrics.declare_check(&info.name);
         }
         let mut p = Publisher {
-            states: checks
-                .iter()
-                .map(|(c, _)| CheckState::new(c.schedule))
-                .collect(),
+            states: checks.iter().map(|(c, _)| CheckState::new(c.schedule)).collect(),
             reported: vec![State::Unknown; infos.len()],
             infos,
             overall: None,
@@ -87,12 +84,7 @@ impl Publisher {
             generation: 0,
             codes,
             redactor,
-            out: Arc::new(ArcSwap::from_pointee(Snapshot::build(
-                0,
-                Vec::new(),
-                None,
-                codes,
-            ))),
+            out: Arc::new(ArcSwap::from_pointee(Snapshot::build(0, Vec::new(), None, codes))),
             metrics,
         };
         p.publish();
@@ -192,8 +184,7 @@ impl Publisher {
             );
             self.overall = Some(status);
         }
-        self.metrics
-            .record_overall(status.as_str(), snap.draining());
+        self.metrics.record_overall(status.as_str(), snap.draining());
         self.out.store(Arc::new(snap));
     }
 }

@@ -32,13 +32,7 @@ pub fn spawn_all(
     let permits = Arc::new(Semaphore::new(max_in_flight));
     let mut set = JoinSet::new();
     for (index, (check, schedule)) in checks.into_iter().enumerate() {
-        set.spawn(run_check(
-            index,
-            check,
-            schedule,
-            tx.clone(),
-            permits.clone(),
-        ));
+        set.spawn(run_check(index, check, schedule, tx.clone(), permits.clone()));
     }
     set
 }
@@ -158,20 +152,14 @@ mod tests {
         assert_eq!(rec.outcome.status, Status::Fail);
         assert_eq!(rec.outcome.end, RunEnd::TimedOut);
         assert_eq!(rec.outcome.reason, "timed out after 500ms");
-        assert!(
-            rec.duration >= Duration::from_millis(500) && rec.duration < Duration::from_millis(600)
-        );
+        assert!(rec.duration >= Duration::from_millis(500) && rec.duration < Duration::from_millis(600));
     }
 
     #[tokio::test(start_paused = true)]
     async fn runs_on_interval_and_never_overlaps() {
         let (check, runs, max_seen) = slow(1_500);
         let (tx, mut rx) = mpsc::channel(16);
-        let _set = spawn_all(
-            vec![(check as Arc<dyn Check>, schedule(1_000, 1_000))],
-            tx,
-            8,
-        );
+        let _set = spawn_all(vec![(check as Arc<dyn Check>, schedule(1_000, 1_000))], tx, 8);
         let mut results = Vec::new();
         for _ in 0..5 {
             results.push(rx.recv().await.expect("result"));
@@ -192,11 +180,7 @@ mod tests {
         let (check, _, _) = slow(10);
         let (tx, mut rx) = mpsc::channel(16);
         let t0 = Instant::now();
-        let _set = spawn_all(
-            vec![(check as Arc<dyn Check>, schedule(2_000, 1_000))],
-            tx,
-            8,
-        );
+        let _set = spawn_all(vec![(check as Arc<dyn Check>, schedule(2_000, 1_000))], tx, 8);
         let mut at = Vec::new();
         for _ in 0..3 {
             rx.recv().await.expect("result");

@@ -31,19 +31,14 @@ impl Secret {
         match std::env::var(var) {
             Ok(v) if v.is_empty() => Err(format!("environment variable {var} is empty")),
             Ok(v) => Ok(Secret::new(v)),
-            Err(std::env::VarError::NotPresent) => {
-                Err(format!("environment variable {var} is not set"))
-            }
-            Err(std::env::VarError::NotUnicode(_)) => {
-                Err(format!("environment variable {var} is not valid UTF-8"))
-            }
+            Err(std::env::VarError::NotPresent) => Err(format!("environment variable {var} is not set")),
+            Err(std::env::VarError::NotUnicode(_)) => Err(format!("environment variable {var} is not valid UTF-8")),
         }
     }
 
     /// Reads a file and trims one trailing newline (as written by `echo` or editors).
     pub fn from_file(path: &str) -> Result<Self, String> {
-        let raw = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read secret file \"{path}\": {e}"))?;
+        let raw = std::fs::read_to_string(path).map_err(|e| format!("cannot read secret file \"{path}\": {e}"))?;
         let value = raw.strip_suffix('\n').unwrap_or(&raw);
         let value = value.strip_suffix('\r').unwrap_or(value);
         if value.is_empty() {
@@ -113,10 +108,7 @@ mod tests {
     fn redactor_scrubs_values() {
         let mut r = Redactor::default();
         r.add(&Secret::new("topsecret"));
-        assert_eq!(
-            r.scrub("bad password topsecret!"),
-            "bad password [REDACTED]!"
-        );
+        assert_eq!(r.scrub("bad password topsecret!"), "bad password [REDACTED]!");
     }
 
     #[test]

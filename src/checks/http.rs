@@ -42,12 +42,7 @@ impl Check for HttpCheck {
             HttpMethod::Head => reqwest::Method::HEAD,
         };
         let target = node_label(&self.cfg.url);
-        let resp = match self
-            .client
-            .request(method, self.cfg.url.clone())
-            .send()
-            .await
-        {
+        let resp = match self.client.request(method, self.cfg.url.clone()).send().await {
             Ok(r) => r,
             Err(e) => return Outcome::fail(format!("{target}: {}", describe_reqwest_error(&e))),
         };

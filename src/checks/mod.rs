@@ -154,10 +154,7 @@ impl Outcome {
 
     /// The outcome the scheduler records when a run exceeds its timeout.
     pub fn timeout(after: Duration) -> Self {
-        let mut o = Self::fail(format!(
-            "timed out after {}",
-            humantime::format_duration(after)
-        ));
+        let mut o = Self::fail(format!("timed out after {}", humantime::format_duration(after)));
         o.end = RunEnd::TimedOut;
         o
     }
@@ -213,9 +210,7 @@ pub fn build(index: usize, cfg: &CheckConfig) -> Result<Box<dyn Check>, BuildErr
         message,
     };
     Ok(match &cfg.kind {
-        CheckKind::Elasticsearch(es) => {
-            Box::new(elasticsearch::ElasticsearchCheck::new(es).map_err(err)?)
-        }
+        CheckKind::Elasticsearch(es) => Box::new(elasticsearch::ElasticsearchCheck::new(es).map_err(err)?),
         CheckKind::Http(h) => Box::new(http::HttpCheck::new(h).map_err(err)?),
         CheckKind::Tcp(t) => Box::new(tcp::TcpCheck::new(t)),
     })

@@ -16,15 +16,7 @@ use crate::app::App;
 use crate::config::Config;
 use crate::simulator::{Mode, SimHandle, Simulator};
 
-const CYCLE: &[&str] = &[
-    "yellow",
-    "red",
-    "green",
-    "no_master",
-    "hang",
-    "refused",
-    "green",
-];
+const CYCLE: &[&str] = &["yellow", "red", "green", "no_master", "hang", "refused", "green"];
 
 fn demo_config(listen: SocketAddr, es: &str) -> String {
     format!(
@@ -74,9 +66,7 @@ pub(super) async fn run(listen: SocketAddr) -> Result<ExitCode, CliError> {
     println!("        curl -s http://{addr}/healthz | python3 -m json.tool");
     println!();
     println!("Type a cluster mode and Enter: {}", Mode::NAMES.join(" "));
-    println!(
-        "or `cycle` to walk through yellow, red, green, no_master, hang, refused; Ctrl-C to stop."
-    );
+    println!("or `cycle` to walk through yellow, red, green, no_master, hang, refused; Ctrl-C to stop.");
     println!();
     let snapshot = app.snapshot();
     let watcher = tokio::spawn(watch(snapshot));
@@ -92,11 +82,7 @@ async fn watch(snapshot: crate::publisher::SharedSnapshot) {
     let mut last = None;
     loop {
         let snap = snapshot.load_full();
-        let key: Vec<_> = snap
-            .checks
-            .iter()
-            .map(|c| (c.state, c.output.clone()))
-            .collect();
+        let key: Vec<_> = snap.checks.iter().map(|c| (c.state, c.output.clone())).collect();
         if last.as_ref() != Some(&key) {
             let p = snap.aggregate().get(crate::snapshot::Format::Verbose, true);
             let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
@@ -135,10 +121,7 @@ async fn read_commands(sim: SimHandle) {
                 Ok(()) => println!(">>> cluster mode: {word}"),
                 Err(e) => println!(">>> cannot switch to {word}: {e}"),
             },
-            None => println!(
-                ">>> unknown mode \"{word}\"; try: {}",
-                Mode::NAMES.join(" ")
-            ),
+            None => println!(">>> unknown mode \"{word}\"; try: {}", Mode::NAMES.join(" ")),
         }
     }
 }

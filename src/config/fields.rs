@@ -52,11 +52,7 @@ impl<'a> Table<'a> {
     pub(super) fn new(path: String, v: &'a Value, problems: &'a Problems) -> Self {
         let map = v.as_object();
         if map.is_none() {
-            let where_ = if path.is_empty() {
-                "configuration"
-            } else {
-                &path
-            };
+            let where_ = if path.is_empty() { "configuration" } else { &path };
             problems.push(where_, &format!("expected a table, found {}", describe(v)));
         }
         Table {
@@ -90,8 +86,7 @@ impl<'a> Table<'a> {
     }
 
     pub(super) fn table(&self, key: &str) -> Option<Table<'a>> {
-        self.get(key)
-            .map(|v| Table::new(self.key_path(key), v, self.problems))
+        self.get(key).map(|v| Table::new(self.key_path(key), v, self.problems))
     }
 
     pub(super) fn array(&self, key: &str) -> Option<&'a Vec<Value>> {
@@ -109,10 +104,7 @@ impl<'a> Table<'a> {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
             other => {
-                self.problem(
-                    key,
-                    &format!("expected a string, found {}", describe(other)),
-                );
+                self.problem(key, &format!("expected a string, found {}", describe(other)));
                 None
             }
         }
@@ -131,10 +123,7 @@ impl<'a> Table<'a> {
             Value::String(s) if s == "true" => Some(true),
             Value::String(s) if s == "false" => Some(false),
             other => {
-                self.problem(
-                    key,
-                    &format!("expected true or false, found {}", describe(other)),
-                );
+                self.problem(key, &format!("expected true or false, found {}", describe(other)));
                 None
             }
         }
@@ -149,10 +138,7 @@ impl<'a> Table<'a> {
             _ => None,
         };
         if parsed.is_none() {
-            self.problem(
-                key,
-                &format!("expected a non-negative integer, found {}", describe(v)),
-            );
+            self.problem(key, &format!("expected a non-negative integer, found {}", describe(v)));
         }
         parsed
     }
@@ -208,10 +194,7 @@ impl<'a> Table<'a> {
         let file = self.str(&file_key);
         let (key, result) = match (env, file) {
             (Some(_), Some(_)) => {
-                self.problem(
-                    &env_key,
-                    &format!("give either {env_key} or {file_key}, not both"),
-                );
+                self.problem(&env_key, &format!("give either {env_key} or {file_key}, not both"));
                 return None;
             }
             (Some(var), None) => (env_key, Secret::from_env(&var)),
@@ -230,10 +213,7 @@ impl<'a> Table<'a> {
         expected.sort_unstable();
         for key in map.keys() {
             if !used.contains(key) {
-                self.problem(
-                    key,
-                    &format!("unknown key (expected one of: {})", expected.join(", ")),
-                );
+                self.problem(key, &format!("unknown key (expected one of: {})", expected.join(", ")));
             }
         }
     }

@@ -159,10 +159,7 @@ fn parse_url(t: &Table, key: &str, text: &str) -> Option<Url> {
     if !matches!(url.scheme(), "http" | "https") {
         t.problem(
             key,
-            &format!(
-                "unsupported scheme \"{}\" (expected http or https)",
-                url.scheme()
-            ),
+            &format!("unsupported scheme \"{}\" (expected http or https)", url.scheme()),
         );
         return None;
     }
@@ -247,10 +244,7 @@ pub(super) fn elasticsearch(t: &Table, redactor: &mut Redactor) -> Option<EsConf
     let api_key = t.secret("api_key");
     let auth = match (username, password, api_key) {
         (Some(_), _, Some(_)) => {
-            t.problem(
-                "api_key_env",
-                "give either username/password or an API key, not both",
-            );
+            t.problem("api_key_env", "give either username/password or an API key, not both");
             ok = false;
             EsAuth::None
         }

@@ -137,16 +137,17 @@ impl Config {
             }
             _ => problems.push("checks", "at least one [[checks]] entry is required"),
         }
+        // Names are compared from the raw entries, so a duplicate is reported even
+        // when the entry carrying it has other problems.
         let mut seen = std::collections::HashMap::new();
-        for (i, c) in checks.iter().enumerate() {
-            if let Some(first) = seen.insert(c.name.clone(), i) {
-                problems.push(
-                    &format!("checks[{i}].name"),
-                    &format!(
-                        "duplicate name \"{}\" (also used by checks[{first}])",
-                        c.name
-                    ),
-                );
+        for (i, item) in list.into_iter().flatten().enumerate() {
+            if let Some(name) = item.get("name").and_then(serde_json::Value::as_str) {
+                if let Some(first) = seen.insert(name.to_string(), i) {
+                    problems.push(
+                        &format!("checks[{i}].name"),
+                        &format!("duplicate name \"{name}\" (also used by checks[{first}])"),
+                    );
+                }
             }
         }
         let problems = problems.into_vec();
@@ -199,10 +200,7 @@ fn parse_check(t: &Table, base: BaseSchedule, redactor: &mut Redactor) -> Option
             && n.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
         if !ok {
-            t.problem(
-                "name",
-                &format!("invalid name \"{n}\": use 1-64 of A-Z a-z 0-9 _ - ."),
-            );
+            t.problem("name", &format!("invalid name \"{n}\": use 1-64 of A-Z a-z 0-9 _ - ."));
         }
     }
     let critical = t.bool("critical").unwrap_or(true);
@@ -285,14 +283,14 @@ fn parse_schedule(t: &Table, base: BaseSchedule) -> Option<Schedule> {
 
 /// Parses `host:port` for listeners, with a message that names the mistake.
 fn parse_listen(text: &str) -> Result<SocketAddr, String> {
-    text.parse::<SocketAddr>()
-        .map_err(|_| format!("invalid listen address \"{text}\" (expected IP:PORT, e.g. \"0.0.0.0:9898\" or \"[::1]:9898\")"))
+    text.parse::<SocketAddr>().map_err(|_| {
+        format!("invalid listen address \"{text}\" (expected IP:PORT, e.g. \"0.0.0.0:9898\" or \"[::1]:9898\")")
+    })
 }
 
 /// Parses `pass`/`warn`/`fail`, naming the accepted words on error.
 fn parse_status_word(text: &str) -> Result<Status, String> {
-    Status::parse(text)
-        .ok_or_else(|| format!("invalid status \"{text}\" (expected pass, warn or fail)"))
+    Status::parse(text).ok_or_else(|| format!("invalid status \"{text}\" (expected pass, warn or fail)"))
 }
 
 #[cfg(test)]

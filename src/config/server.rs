@@ -47,11 +47,7 @@ pub struct ServerConfig {
     pub max_concurrent_checks: usize,
 }
 
-pub(super) fn parse(
-    t: Option<&Table>,
-    problems: &Problems,
-    redactor: &mut Redactor,
-) -> Option<ServerConfig> {
+pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redactor) -> Option<ServerConfig> {
     let mut s = ServerConfig {
         listen: SocketAddr::from(([0, 0, 0, 0], 9898)),
         shutdown_grace: Duration::from_secs(5),
@@ -117,10 +113,7 @@ pub(super) fn parse(
                 if (200..=599).contains(&n) {
                     *slot = n as u16;
                 } else {
-                    codes.problem(
-                        key,
-                        &format!("HTTP status must be between 200 and 599, found {n}"),
-                    );
+                    codes.problem(key, &format!("HTTP status must be between 200 and 599, found {n}"));
                 }
             }
         }

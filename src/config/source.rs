@@ -16,11 +16,7 @@ const PREFIX: &str = "HEALTHGATE";
 const CHECKS_PREFIX: &str = "HEALTHGATE__CHECKS__";
 
 /// Merges a file (or inline TOML text) with the environment into one tree.
-pub(super) fn merge(
-    path: Option<&Path>,
-    text: Option<&str>,
-    env: &[(String, String)],
-) -> Result<Value, ConfigError> {
+pub(super) fn merge(path: Option<&Path>, text: Option<&str>, env: &[(String, String)]) -> Result<Value, ConfigError> {
     let mut builder = config::Config::builder();
     if let Some(path) = path {
         let format = match path.extension().and_then(|e| e.to_str()) {

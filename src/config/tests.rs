@@ -1,1 +1,286 @@
+use std::time::Duration;
 
+use super::*;
+
+fn problems(toml: &str) -> Vec<String> {
+    match Config::from_toml_str(toml) {
+        Ok(_) => panic!("expected the configuration to be rejected"),
+        Err(ConfigError::Invalid(p)) => p,
+        Err(e) => vec![e.to_string()],
+    }
+}
+
+fn has(problems: &[String], needle: &str) {
+    assert!(
+        problems.iter().any(|p| p.contains(needle)),
+        "no problem contains {needle:?}; got:\n{}",
+        problems.join("\n")
+    );
+}
+
+const MINIMAL: &str = r#"
+[[checks]]
+name = "es"
+kind = "elasticsearch"
+urls = ["http://127.0.0.1:9200"]
+"#;
+
+#[test]
+fn minimal_config_gets_documented_defaults() {
+    let c = Config::from_toml_str(MINIMAL).expect("valid");
+    assert_eq!(c.server.listen.to_string(), "0.0.0.0:9898");
+    assert_eq!(c.server.show_details, ShowDetails::Never);
+    assert_eq!(c.server.shutdown_grace, Duration::from_secs(5));
+    let s = c.checks[0].schedule;
+    assert_eq!(
+        (s.interval, s.timeout, s.rise, s.fall),
+        (Duration::from_secs(2), Duration::from_secs(1), 1, 1)
+    );
+    assert_eq!(s.max_age, Duration::from_secs(7), "3 × interval + timeout");
+    assert_eq!(s.jitter, Duration::from_millis(200));
+    assert!(c.checks[0].critical);
+    let CheckKind::Elasticsearch(es) = &c.checks[0].kind else {
+        panic!("kind")
+    };
+    assert_eq!(es.mode, EsMode::ClusterHealth);
+    assert_eq!(es.yellow, Status::Warn);
+    assert_eq!(es.max_body_bytes, 1024 * 1024);
+}
+
+#[test]
+fn invalid_duration_names_its_key() {
+    let p = problems(
+        r#"
+[[checks]]
+name = "a"
+kind = "tcp"
+address = "127.0.0.1:1"
+[[checks]]
+name = "b"
+kind = "tcp"
+address = "127.0.0.1:2"
+timeout = "2x"
+"#,
+    );
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].starts_with("checks[1].timeout: invalid duration \"2x\""),
+        "{}",
+        p[0]
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let p = problems(
+        r#"
+[server]
+listen = "nowhere"
+show_details = "sometimes"
+colour = "blue"
+
+[defaults]
+interval = 5
+
+[[checks]]
+name = "es"
+kind = "elasticsearch"
+urls = ["ftp://x"]
+yellow = "maybe"
+rise = 0
+
+[[checks]]
+name = "es"
+kind = "tcp"
+address = "no-port"
+
+[[checks]]
+kind = "redis"
+name = "r"
+
+[[checks]]
+name = "t"
+kind = "tcp"
+address = "127.0.0.1:1"
+interval = "1s"
+timeout = "2s"
+tiemout = "1s"
+"#,
+    );
+    has(&p, "server.listen: invalid listen address \"nowhere\"");
+    has(&p, "server.show_details: invalid value \"sometimes\"");
+    has(&p, "server.colour: unknown key");
+    has(&p, "defaults.interval: invalid duration 5");
+    has(&p, "checks[0].urls[0]: unsupported scheme \"ftp\"");
+    has(&p, "checks[0].yellow: invalid status \"maybe\"");
+    has(&p, "checks[0].rise: must be between 1 and 100");
+    has(&p, "checks[1].address: invalid address \"no-port\"");
+    has(&p, "checks[2].kind: unknown kind \"redis\"");
+    has(&p, "checks[3].timeout: 2s is longer than the interval 1s");
+    has(&p, "checks[3].tiemout: unknown key");
+}
+
+#[test]
+fn missing_and_duplicate() {
+    let p = problems("[server]\n");
+    has(&p, "checks: at least one [[checks]] entry is required");
+    let p = problems(
+        r#"
+[[checks]]
+kind = "tcp"
+address = "127.0.0.1:1"
+[[checks]]
+name = "x"
+kind = "tcp"
+address = "127.0.0.1:1"
+[[checks]]
+name = "x"
+kind = "http"
+url = "http://127.0.0.1/"
+[[checks]]
+name = "y"
+kind = "elasticsearch"
+"#,
+    );
+    has(&p, "checks[0].name: missing required key");
+    has(&p, "checks[2].name: duplicate name \"x\" (also used by checks[1])");
+    has(&p, "checks[3].urls: missing required key");
+}
+
+#[test]
+fn secrets_only_from_env_or_file() {
+    let p = problems(
+        r#"
+[[checks]]
+name = "es"
+kind = "elasticsearch"
+urls = ["http://user:pw@127.0.0.1:9200"]
+username = "elastic"
+password = "inline"
+"#,
+    );
+    has(&p, "checks[0].password: secrets are not accepted inline");
+    has(&p, "checks[0].urls[0]: credentials in the URL are not accepted");
+    let p = problems(
+        r#"
+[[checks]]
+name = "es"
+kind = "elasticsearch"
+urls = ["http://127.0.0.1:9200"]
+username = "elastic"
+password_env = "HEALTHGATE_TEST_SURELY_UNSET_VAR"
+"#,
+    );
+    has(
+        &p,
+        "checks[0].password_env: environment variable HEALTHGATE_TEST_SURELY_UNSET_VAR is not set",
+    );
+}
+
+#[test]
+fn secret_from_file_is_registered_for_redaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("pw");
+    std::fs::write(&f, "s3cr3t-value\n").unwrap();
+    let c = Config::from_toml_str(&format!(
+        r#"
+[[checks]]
+name = "es"
+kind = "elasticsearch"
+urls = ["http://127.0.0.1:9200"]
+username = "elastic"
+password_file = "{}"
+"#,
+        f.display()
+    ))
+    .expect("valid");
+    assert_eq!(c.redactor.scrub("x s3cr3t-value y"), "x [REDACTED] y");
+    assert!(
+        !format!("{c:?}").contains("s3cr3t-value"),
+        "Debug must not print secrets"
+    );
+}
+
+#[test]
+fn http_expect_status_and_method() {
+    let c = Config::from_toml_str(
+        r#"
+[[checks]]
+name = "app"
+kind = "http"
+url = "http://127.0.0.1:8080/health"
+method = "head"
+expect_status = ["2xx", 301]
+"#,
+    )
+    .unwrap();
+    let CheckKind::Http(h) = &c.checks[0].kind else {
+        panic!()
+    };
+    assert_eq!(h.method, HttpMethod::Head);
+    assert!(h.expect_status.iter().any(|p| p.matches(204)));
+    assert!(h.expect_status.iter().any(|p| p.matches(301)));
+    assert!(!h.expect_status.iter().any(|p| p.matches(302)));
+    let p = problems(
+        r#"
+[[checks]]
+name = "app"
+kind = "http"
+url = "http://127.0.0.1:8080/health"
+expect_status = ["7xx"]
+"#,
+    );
+    has(&p, "checks[0].expect_status: invalid status \"7xx\"");
+}
+
+#[test]
+fn environment_overrides_sections_and_checks_by_name() {
+    let env = vec![
+        ("HEALTHGATE__SERVER__LISTEN".to_string(), "127.0.0.1:7000".to_string()),
+        ("HEALTHGATE__DEFAULTS__FALL".to_string(), "3".to_string()),
+        ("HEALTHGATE__CHECKS__ES_MAIN__TIMEOUT".to_string(), "700ms".to_string()),
+    ];
+    let toml = r#"
+[[checks]]
+name = "es-main"
+kind = "elasticsearch"
+urls = ["http://127.0.0.1:9200"]
+"#;
+    let tree = source::merge(None, Some(toml), &env).unwrap();
+    let c = Config::from_tree(&tree).unwrap();
+    assert_eq!(c.server.listen.to_string(), "127.0.0.1:7000");
+    assert_eq!(c.checks[0].schedule.fall, 3);
+    assert_eq!(c.checks[0].schedule.timeout, Duration::from_millis(700));
+
+    let bad = vec![("HEALTHGATE__CHECKS__NOPE__TIMEOUT".to_string(), "1s".to_string())];
+    match source::merge(None, Some(toml), &bad) {
+        Err(ConfigError::Invalid(p)) => has(&p, "HEALTHGATE__CHECKS__NOPE__TIMEOUT: no check named \"nope\""),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn yaml_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("hg.yaml");
+    std::fs::write(
+        &f,
+        "server:\n  listen: 127.0.0.1:0\nchecks:\n  - name: app\n    kind: tcp\n    address: 127.0.0.1:80\n    critical: false\n",
+    )
+    .unwrap();
+    let c = Config::load(&f).unwrap();
+    assert!(!c.checks[0].critical);
+}
+
+#[test]
+fn missing_file_and_bad_syntax_are_clear() {
+    let e = Config::load(std::path::Path::new("/nonexistent/hg.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("does not exist"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("hg.toml");
+    std::fs::write(&f, "[[checks]\nname=").unwrap();
+    let e = Config::load(&f).unwrap_err().to_string();
+    assert!(e.contains("hg.toml"), "{e}");
+}

@@ -10,11 +10,7 @@ use super::query::HealthQuery;
 use super::{json_error, send, AppState};
 
 /// The aggregate answer.
-pub(super) async fn aggregate(
-    State(app): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
+pub(super) async fn aggregate(State(app): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let t = Instant::now();
     let snap = app.snapshot.load();
     let q = HealthQuery::parse(uri.query());
@@ -25,11 +21,8 @@ pub(super) async fn aggregate(
     } else {
         send(&snap.render_excluding(&q.exclude, format, details))
     };
-    app.metrics.record_http(
-        route(&uri, false),
-        resp.status().as_u16(),
-        t.elapsed().as_secs_f64(),
-    );
+    app.metrics
+        .record_http(route(&uri, false), resp.status().as_u16(), t.elapsed().as_secs_f64());
     resp
 }
 
@@ -47,11 +40,8 @@ pub(super) async fn one(
         Some(v) => send(v.get(q.format(&headers), app.details.allows(&headers))),
         None => json_error(StatusCode::NOT_FOUND, "no check with that name"),
     };
-    app.metrics.record_http(
-        route(&uri, true),
-        resp.status().as_u16(),
-        t.elapsed().as_secs_f64(),
-    );
+    app.metrics
+        .record_http(route(&uri, true), resp.status().as_u16(), t.elapsed().as_secs_f64());
     resp
 }
 

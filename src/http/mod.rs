@@ -86,10 +86,7 @@ const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 fn send(p: &Prepared) -> Response {
     let mut resp = (p.status, p.body.clone()).into_response();
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(p.content_type),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(p.content_type));
     h.insert(header::CACHE_CONTROL, NO_STORE);
     resp
 }
@@ -97,10 +94,8 @@ fn send(p: &Prepared) -> Response {
 fn json_error(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({ "error": message }).to_string();
     let mut resp = (status, Bytes::from(body)).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }
 
@@ -108,8 +103,7 @@ async fn livez(axum::extract::State(app): axum::extract::State<AppState>) -> Res
     let t = Instant::now();
     let mut resp = (StatusCode::OK, "ok\n").into_response();
     resp.headers_mut().insert(header::CACHE_CONTROL, NO_STORE);
-    app.metrics
-        .record_http("/livez", 200, t.elapsed().as_secs_f64());
+    app.metrics.record_http("/livez", 200, t.elapsed().as_secs_f64());
     resp
 }
 
@@ -122,8 +116,7 @@ async fn metrics(axum::extract::State(app): axum::extract::State<AppState>) -> R
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
-    app.metrics
-        .record_http("/metrics", 200, t.elapsed().as_secs_f64());
+    app.metrics.record_http("/metrics", 200, t.elapsed().as_secs_f64());
     resp
 }
 

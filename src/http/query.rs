@@ -70,10 +70,7 @@ mod tests {
         let q = HealthQuery::parse(Some("verbose&exclude=a&exclude=b,c&x=1"));
         assert!(q.verbose);
         assert_eq!(q.exclude, ["a", "b", "c"]);
-        assert_eq!(
-            HealthQuery::parse(Some("format=text")).format,
-            Some(Format::Text)
-        );
+        assert_eq!(HealthQuery::parse(Some("format=text")).format, Some(Format::Text));
         assert!(!HealthQuery::parse(Some("verbose=false")).verbose);
     }
 

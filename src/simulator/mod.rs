@@ -235,9 +235,7 @@ impl SimHandle {
 
     /// Delays every answer (on top of the mode).
     pub fn set_delay(&self, delay: Duration) {
-        self.shared
-            .delay_ms
-            .store(delay.as_millis() as u64, Ordering::SeqCst);
+        self.shared.delay_ms.store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 
     /// Demands credentials.

@@ -95,11 +95,9 @@ const GREEN: &str = fixture!("cluster-health/elasticsearch-5.2.2-green.json");
 const YELLOW: &str = fixture!("cluster-health/elasticsearch-7.x-yellow-compact.json");
 const RED: &str = fixture!("cluster-health/elasticsearch-8.x-cloud-red.json");
 const NO_MASTER: &str = fixture!("errors/opendistro-7.x-503-master_not_discovered_exception.json");
-const BLOCKED: &str =
-    fixture!("errors/elasticsearch-7.x-503-cluster_block_exception-no_master.json");
+const BLOCKED: &str = fixture!("errors/elasticsearch-7.x-503-cluster_block_exception-no_master.json");
 const UNAUTHORIZED: &str = fixture!("errors/elasticsearch-8.8.1-401-security_exception.json");
-const FORBIDDEN: &str =
-    fixture!("errors/elasticsearch-8.x-403-security_exception-cluster_monitor_main.json");
+const FORBIDDEN: &str = fixture!("errors/elasticsearch-8.x-403-security_exception-cluster_monitor_main.json");
 
 /// Looks up a cluster-health fixture by file name.
 pub fn cluster_health_fixture(name: &str) -> Option<&'static str> {
@@ -114,22 +112,25 @@ type Resp = Response<Body>;
 fn json(status: StatusCode, body: impl Into<Body>, product: bool) -> Resp {
     let mut r = Response::new(body.into());
     *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if product {
-        r.headers_mut().insert(
-            "x-elastic-product",
-            HeaderValue::from_static("Elasticsearch"),
-        );
+        r.headers_mut()
+            .insert("x-elastic-product", HeaderValue::from_static("Elasticsearch"));
     }
     r
 }
 
-fn unauthorized(uri: &str) -> Resp {
-    // ES echoes the raw request URI, query string included, in the reason.
-    let body = UNAUTHORIZED.replace("REST request [/]", &format!("REST request [{uri}]"));
+fn unauthorized(uri: &str, credentials_sent: bool) -> Resp {
+    // ES echoes the raw request URI, query string included, in the reason; with
+    // wrong credentials it says it could not authenticate them instead.
+    let reason = if credentials_sent {
+        "unable to authenticate with provided credentials and anonymous access is not allowed for this request"
+            .to_string()
+    } else {
+        format!("missing authentication credentials for REST request [{uri}]")
+    };
+    let body = UNAUTHORIZED.replace("missing authentication credentials for REST request [/]", &reason);
     let mut r = json(StatusCode::UNAUTHORIZED, body, false);
     let h = r.headers_mut();
     h.append(
@@ -161,10 +162,7 @@ pub(super) fn expected_header(auth: &SimAuth) -> Option<String> {
 }
 
 /// Answers one request.
-pub(super) async fn handle(
-    req: Request<hyper::body::Incoming>,
-    shared: Arc<Shared>,
-) -> Result<Resp, Infallible> {
+pub(super) async fn handle(req: Request<hyper::body::Incoming>, shared: Arc<Shared>) -> Result<Resp, Infallible> {
     shared.requests.fetch_add(1, Ordering::SeqCst);
     let delay = shared.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
@@ -180,24 +178,17 @@ pub(super) async fn handle(
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
     let expected = shared.auth.lock().expect("auth lock").clone();
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+    let given = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if mode == Mode::Unauthorized || expected.as_deref().is_some_and(|e| given != Some(e)) {
-        return Ok(unauthorized(&uri));
+        return Ok(unauthorized(&uri, given.is_some()));
     }
     let path = req.uri().path();
     let resp = match (req.method(), path) {
         (&Method::GET | &Method::HEAD, "/") => root(req.method() == Method::HEAD, &mode),
-        (&Method::GET, p) if p == "/_cluster/health" || p.starts_with("/_cluster/health/") => {
-            cluster_health(&mode)
-        }
+        (&Method::GET, p) if p == "/_cluster/health" || p.starts_with("/_cluster/health/") => cluster_health(&mode),
         (m, _) => json(
             StatusCode::BAD_REQUEST,
-            format!(
-                r#"{{"error":"no handler found for uri [{uri}] and method [{m}]","status":400}}"#
-            ),
+            format!(r#"{{"error":"no handler found for uri [{uri}] and method [{m}]","status":400}}"#),
             true,
         ),
     };
@@ -213,15 +204,10 @@ fn root(head: bool, mode: &Mode) -> Resp {
     let len = body.len();
     let mut r = json(
         StatusCode::OK,
-        if head {
-            Body::empty()
-        } else {
-            Body::from(body)
-        },
+        if head { Body::empty() } else { Body::from(body) },
         true,
     );
-    r.headers_mut()
-        .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     r
 }
 
@@ -247,11 +233,7 @@ fn failure(mode: &Mode) -> Option<Resp> {
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
             r
         }
-        Mode::WrongShape => json(
-            StatusCode::OK,
-            r#"{"acknowledged":true,"shards":[1,2,3]}"#,
-            true,
-        ),
+        Mode::WrongShape => json(StatusCode::OK, r#"{"acknowledged":true,"shards":[1,2,3]}"#, true),
         Mode::Huge => {
             let chunk = Bytes::from(vec![b' '; 64 * 1024]);
             let ten_gib = 10 * 1024 * 1024 * 1024 / chunk.len();
@@ -290,11 +272,7 @@ fn cluster_health(mode: &Mode) -> Resp {
             YELLOW.replace("\"timed_out\":false", "\"timed_out\":true"),
             true,
         ),
-        Mode::Fixture(name) => json(
-            StatusCode::OK,
-            cluster_health_fixture(name).unwrap_or(GREEN),
-            true,
-        ),
+        Mode::Fixture(name) => json(StatusCode::OK, cluster_health_fixture(name).unwrap_or(GREEN), true),
         _ => json(StatusCode::OK, GREEN, true),
     }
 }

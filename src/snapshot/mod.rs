@@ -16,7 +16,8 @@ use crate::checks::{Observed, Status};
 use crate::config::StatusCodes;
 use crate::health::State;
 
-pub use render::{render_health, Format};
+pub use render::Format;
+use render::Subject;
 
 /// One check as published.
 #[derive(Debug, Clone)]
@@ -94,24 +95,15 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Builds a snapshot and renders its answers.
-    pub fn build(
-        generation: u64,
-        checks: Vec<CheckView>,
-        override_: Option<Override>,
-        codes: StatusCodes,
-    ) -> Snapshot {
+    pub fn build(generation: u64, checks: Vec<CheckView>, override_: Option<Override>, codes: StatusCodes) -> Snapshot {
         let checks_status = crate::health::aggregate(checks.iter().map(|c| (c.critical, c.state)));
         let refs: Vec<&CheckView> = checks.iter().collect();
-        let aggregate = render::variants(&refs, override_.as_ref(), codes);
+        let aggregate = render::variants(&refs, override_.as_ref(), codes, Subject::Aggregate);
         let per_check = checks
             .iter()
-            .map(|c| render::variants(&[c], override_.as_ref(), codes))
+            .map(|c| render::variants(&[c], override_.as_ref(), codes, Subject::Alone))
             .collect();
-        let by_name = checks
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.name.clone(), i))
-            .collect();
+        let by_name = checks.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
         Snapshot {
             generation,
             checks_status,
@@ -150,11 +142,14 @@ impl Snapshot {
 
     /// Renders the aggregate without some checks (per request; reads only).
     pub fn render_excluding(&self, exclude: &[String], format: Format, details: bool) -> Prepared {
-        let kept: Vec<&CheckView> = self
-            .checks
-            .iter()
-            .filter(|c| !exclude.contains(&c.name))
-            .collect();
-        render::prepare(&kept, self.override_.as_ref(), self.codes, format, details)
+        let kept: Vec<&CheckView> = self.checks.iter().filter(|c| !exclude.contains(&c.name)).collect();
+        render::prepare(
+            &kept,
+            self.override_.as_ref(),
+            self.codes,
+            format,
+            details,
+            Subject::Aggregate,
+        )
     }
 }

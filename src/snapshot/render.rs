@@ -26,15 +26,19 @@ pub enum Format {
     Verbose = 2,
 }
 
-pub(super) fn variants(
-    checks: &[&CheckView],
-    ov: Option<&Override>,
-    codes: StatusCodes,
-) -> Variants {
+/// What a body is about: every check (criticality applies) or one check alone
+/// (its own status decides, critical or not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Subject {
+    Aggregate,
+    Alone,
+}
+
+pub(super) fn variants(checks: &[&CheckView], ov: Option<&Override>, codes: StatusCodes, subject: Subject) -> Variants {
     let one = |f| {
         [
-            prepare(checks, ov, codes, f, false),
-            prepare(checks, ov, codes, f, true),
+            prepare(checks, ov, codes, f, false, subject),
+            prepare(checks, ov, codes, f, true, subject),
         ]
     };
     Variants {
@@ -42,11 +46,15 @@ pub(super) fn variants(
     }
 }
 
-fn overall(checks: &[&CheckView], ov: Option<&Override>) -> Status {
+fn overall(checks: &[&CheckView], ov: Option<&Override>, subject: Subject) -> Status {
     if ov.is_some() {
         Status::Fail
     } else {
-        aggregate(checks.iter().map(|c| (c.critical, c.state)))
+        aggregate(
+            checks
+                .iter()
+                .map(|c| (c.critical || subject == Subject::Alone, c.state)),
+        )
     }
 }
 
@@ -57,18 +65,16 @@ pub(super) fn prepare(
     codes: StatusCodes,
     format: Format,
     details: bool,
+    subject: Subject,
 ) -> Prepared {
-    let status = overall(checks, ov);
+    let status = overall(checks, ov, subject);
     let code = match status {
         Status::Pass => codes.pass,
         Status::Warn => codes.warn,
         Status::Fail => codes.fail,
     };
     let (content_type, body) = match format {
-        Format::Json => (
-            "application/health+json",
-            render_health(checks, ov, details),
-        ),
+        Format::Json => ("application/health+json", render_health(checks, ov, status, details)),
         Format::Text => ("text/plain; charset=utf-8", Bytes::from(word(status))),
         Format::Verbose => (
             "text/plain; charset=utf-8",
@@ -97,7 +103,7 @@ fn override_text(ov: &Override) -> &'static str {
 }
 
 /// The health+json body.
-pub fn render_health(checks: &[&CheckView], ov: Option<&Override>, details: bool) -> Bytes {
+pub fn render_health(checks: &[&CheckView], ov: Option<&Override>, status: Status, details: bool) -> Bytes {
     let mut map = Map::new();
     for c in checks {
         let mut o = Map::new();
@@ -108,10 +114,7 @@ pub fn render_health(checks: &[&CheckView], ov: Option<&Override>, details: bool
             o.insert("critical".into(), json!(false));
         }
         if let Some(t) = c.time {
-            o.insert(
-                "time".into(),
-                json!(humantime::format_rfc3339_millis(t).to_string()),
-            );
+            o.insert("time".into(), json!(humantime::format_rfc3339_millis(t).to_string()));
         }
         if details {
             match &c.observed {
@@ -134,7 +137,7 @@ pub fn render_health(checks: &[&CheckView], ov: Option<&Override>, details: bool
         );
     }
     let mut root = Map::new();
-    root.insert("status".into(), json!(overall(checks, ov).as_str()));
+    root.insert("status".into(), json!(status.as_str()));
     root.insert("version".into(), json!("1"));
     root.insert("releaseId".into(), json!(env!("CARGO_PKG_VERSION")));
     root.insert("serviceId".into(), json!("healthgate"));

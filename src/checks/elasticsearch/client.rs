@@ -74,10 +74,8 @@ impl EsClient {
             // Basic credentials are added per request by reqwest, which marks them sensitive.
             EsAuth::None | EsAuth::Basic { .. } => {}
             EsAuth::ApiKey(key) => {
-                let mut v =
-                    HeaderValue::from_str(&format!("ApiKey {}", key.expose())).map_err(|_| {
-                        "the API key contains characters not allowed in a header".to_string()
-                    })?;
+                let mut v = HeaderValue::from_str(&format!("ApiKey {}", key.expose()))
+                    .map_err(|_| "the API key contains characters not allowed in a header".to_string())?;
                 v.set_sensitive(true);
                 headers.insert(AUTHORIZATION, v);
             }
@@ -90,16 +88,11 @@ impl EsClient {
             .user_agent(concat!("healthgate/", env!("CARGO_PKG_VERSION")))
             .danger_accept_invalid_certs(cfg.tls_insecure_skip_verify);
         if let Some(path) = &cfg.ca_file {
-            let pem =
-                std::fs::read(path).map_err(|e| format!("ca_file \"{}\": {e}", path.display()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                format!("ca_file \"{}\": not a PEM certificate: {e}", path.display())
-            })?;
+            let pem = std::fs::read(path).map_err(|e| format!("ca_file \"{}\": {e}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| format!("ca_file \"{}\": not a PEM certificate: {e}", path.display()))?;
             if certs.is_empty() {
-                return Err(format!(
-                    "ca_file \"{}\": no certificate found",
-                    path.display()
-                ));
+                return Err(format!("ca_file \"{}\": no certificate found", path.display()));
             }
             for c in certs {
                 builder = builder.add_root_certificate(c);
@@ -117,12 +110,7 @@ impl EsClient {
     }
 
     /// Sends `method path_and_query` to the nodes in order within `budget`.
-    pub async fn request(
-        &self,
-        method: Method,
-        path_and_query: &str,
-        budget: Duration,
-    ) -> Result<Answer, ClientError> {
+    pub async fn request(&self, method: Method, path_and_query: &str, budget: Duration) -> Result<Answer, ClientError> {
         let deadline = Instant::now() + budget;
         let mut failures = Vec::new();
         for (i, base) in self.urls.iter().enumerate() {
@@ -140,29 +128,32 @@ impl EsClient {
             if let EsAuth::Basic { username, password } = &self.auth {
                 req = req.basic_auth(username, Some(password.expose()));
             }
+            // The last node gets no timeout of its own: the scheduler's timeout ends it,
+            // with a reason that names the check's timeout.
+            let is_last = i + 1 == self.urls.len();
             let send = req.send();
-            let resp = match tokio::time::timeout(share, send).await {
+            let sent = if is_last {
+                Ok(send.await)
+            } else {
+                tokio::time::timeout(share, send).await
+            };
+            let resp = match sent {
                 Ok(Ok(resp)) => resp,
                 Ok(Err(e)) => {
                     failures.push((node, describe_reqwest_error(&e)));
                     continue;
                 }
                 Err(_) => {
-                    failures.push((
-                        node,
-                        format!("no answer within {}", humantime::format_duration(share)),
-                    ));
+                    failures.push((node, format!("no answer within {}", humantime::format_duration(share))));
                     continue;
                 }
             };
             let status = resp.status();
             // The body read is bounded by the scheduler's timeout of the whole run.
-            let body = read_capped(resp, self.max_body)
-                .await
-                .map_err(|e| ClientError::Body {
-                    node: node.clone(),
-                    message: e.to_string(),
-                })?;
+            let body = read_capped(resp, self.max_body).await.map_err(|e| ClientError::Body {
+                node: node.clone(),
+                message: e.to_string(),
+            })?;
             return Ok(Answer { node, status, body });
         }
         Err(ClientError::Unreachable(failures))

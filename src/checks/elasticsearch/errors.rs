@@ -53,10 +53,9 @@ pub fn describe(status: u16, body: &[u8], node: &str) -> String {
     let what = match (status, ty.as_deref()) {
         (401, _) => "authentication failed (check username/password_env or api_key_env)",
         (403, _) => "authorization failed (the user needs the cluster privilege \"monitor\")",
-        (
-            _,
-            Some("master_not_discovered_exception" | "cluster_manager_not_discovered_exception"),
-        ) => "no elected master",
+        (_, Some("master_not_discovered_exception" | "cluster_manager_not_discovered_exception")) => {
+            "no elected master"
+        }
         (_, Some("cluster_block_exception")) => "cluster blocked",
         (503, None) => "service unavailable",
         (404, _) => "not found",
@@ -80,7 +79,8 @@ mod tests {
 
     #[test]
     fn object_error_with_null_reason() {
-        let body = br#"{"error":{"root_cause":[],"type":"master_not_discovered_exception","reason":null},"status":503}"#;
+        let body =
+            br#"{"error":{"root_cause":[],"type":"master_not_discovered_exception","reason":null},"status":503}"#;
         assert_eq!(
             describe(503, body, "http://n1:9200"),
             "no elected master: HTTP 503 master_not_discovered_exception from http://n1:9200"
@@ -89,8 +89,7 @@ mod tests {
 
     #[test]
     fn string_error_1x() {
-        let body =
-            br#"{"error":"AuthenticationException[missing authentication token]","status":401}"#;
+        let body = br#"{"error":"AuthenticationException[missing authentication token]","status":401}"#;
         let d = describe(401, body, "n");
         assert!(d.starts_with("authentication failed"), "{d}");
         assert!(d.contains("AuthenticationException"), "{d}");

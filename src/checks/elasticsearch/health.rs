@@ -124,24 +124,17 @@ pub fn evaluate(cfg: &EsConfig, h: &ClusterHealth, node: &str) -> Outcome {
         status = Status::Fail;
         problems.push("no elected master (discovered_master=false)".into());
     }
-    let mut breach =
-        |observed: Option<u64>, limit: Option<u64>, field: &str, key: &str, below: bool| {
-            if let (Some(v), Some(l)) = (observed, limit) {
-                let bad = if below { v < l } else { v > l };
-                if bad {
-                    status = Status::Fail;
-                    let op = if below { "<" } else { ">" };
-                    problems.push(format!("{field} {v} {op} {key} {l}"));
-                }
+    let mut breach = |observed: Option<u64>, limit: Option<u64>, field: &str, key: &str, below: bool| {
+        if let (Some(v), Some(l)) = (observed, limit) {
+            let bad = if below { v < l } else { v > l };
+            if bad {
+                status = Status::Fail;
+                let op = if below { "<" } else { ">" };
+                problems.push(format!("{field} {v} {op} {key} {l}"));
             }
-        };
-    breach(
-        h.number_of_nodes,
-        cfg.min_nodes,
-        "number_of_nodes",
-        "min_nodes",
-        true,
-    );
+        }
+    };
+    breach(h.number_of_nodes, cfg.min_nodes, "number_of_nodes", "min_nodes", true);
     breach(
         h.number_of_data_nodes,
         cfg.min_data_nodes,
@@ -166,30 +159,16 @@ pub fn evaluate(cfg: &EsConfig, h: &ClusterHealth, node: &str) -> Outcome {
     for (limit, field, key) in [
         (cfg.min_nodes, h.number_of_nodes, "min_nodes"),
         (cfg.min_data_nodes, h.number_of_data_nodes, "min_data_nodes"),
-        (
-            cfg.max_unassigned_shards,
-            h.unassigned_shards,
-            "max_unassigned_shards",
-        ),
-        (
-            cfg.max_pending_tasks,
-            h.number_of_pending_tasks,
-            "max_pending_tasks",
-        ),
+        (cfg.max_unassigned_shards, h.unassigned_shards, "max_unassigned_shards"),
+        (cfg.max_pending_tasks, h.number_of_pending_tasks, "max_pending_tasks"),
     ] {
         if limit.is_some() && field.is_none() {
-            problems.push(format!(
-                "{key} not evaluated: this version does not report the field"
-            ));
+            problems.push(format!("{key} not evaluated: this version does not report the field"));
         }
     }
 
     let name = h.cluster_name.as_deref().unwrap_or("?");
-    let mut summary = format!(
-        "cluster \"{}\" is {}",
-        name.escape_default(),
-        colour.as_str()
-    );
+    let mut summary = format!("cluster \"{}\" is {}", name.escape_default(), colour.as_str());
     if let Some(n) = h.number_of_nodes {
         summary.push_str(&format!(", {n} nodes"));
         if let Some(d) = h.number_of_data_nodes {
@@ -226,11 +205,7 @@ fn facts(h: &ClusterHealth, colour: Colour) -> Vec<(Fact, f64)> {
         (Fact::EsDelayedUnassignedShards, h.delayed_unassigned_shards),
         (Fact::EsPendingTasks, h.number_of_pending_tasks),
     ];
-    f.extend(
-        pairs
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k, v as f64))),
-    );
+    f.extend(pairs.into_iter().filter_map(|(k, v)| v.map(|v| (k, v as f64))));
     if let Some(ms) = h.task_max_waiting_in_queue_millis {
         f.push((Fact::EsMaxTaskWaitSeconds, ms as f64 / 1000.0));
     }

@@ -45,12 +45,8 @@ impl ElasticsearchCheck {
         match self.client.request(Method::HEAD, &self.path, budget).await {
             Ok(a) if a.status.is_success() => {
                 let ms = started.elapsed().as_secs_f64() * 1000.0;
-                Outcome::pass(format!(
-                    "{} answered HEAD / with {}",
-                    a.node,
-                    a.status.as_u16()
-                ))
-                .with_observed(Observed::Number((ms * 10.0).round() / 10.0, "ms"))
+                Outcome::pass(format!("{} answered HEAD / with {}", a.node, a.status.as_u16()))
+                    .with_observed(Observed::Number((ms * 10.0).round() / 10.0, "ms"))
             }
             Ok(a) => Outcome::fail(errors::describe(a.status.as_u16(), &a.body, &a.node)),
             Err(e) => unreachable(e),

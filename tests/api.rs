@@ -1,0 +1,230 @@
+//! The router on hand-built snapshots, with `oneshot` (no sockets).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwap;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use healthgate::checks::{Observed, Status};
+use healthgate::config::{ShowDetails, StatusCodes};
+use healthgate::health::State;
+use healthgate::http::{router, AppState, DetailsPolicy};
+use healthgate::metrics::Metrics;
+use healthgate::secret::Secret;
+use healthgate::snapshot::{CheckView, Override, Snapshot};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const CODES: StatusCodes = StatusCodes {
+    pass: 200,
+    warn: 200,
+    fail: 503,
+};
+
+fn view(name: &str, critical: bool, state: State, output: &str) -> CheckView {
+    CheckView {
+        name: name.into(),
+        critical,
+        state,
+        output: output.into(),
+        observed: Some(Observed::Text("green".into())),
+        measurement: "clusterHealth",
+        component_type: "datastore",
+        time: Some(SystemTime::now()),
+        duration: Some(Duration::from_millis(3)),
+    }
+}
+
+fn state(checks: Vec<CheckView>, ov: Option<Override>, mode: ShowDetails) -> AppState {
+    AppState {
+        snapshot: Arc::new(ArcSwap::from_pointee(Snapshot::build(1, checks, ov, CODES))),
+        metrics: Arc::new(Metrics::new()),
+        details: DetailsPolicy {
+            mode,
+            token: Some(Secret::new("details-token")),
+        },
+    }
+}
+
+async fn call(app: &AppState, method: Method, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, String, String) {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = router(app.clone())
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, ct, String::from_utf8(body.to_vec()).unwrap())
+}
+
+fn mixed() -> Vec<CheckView> {
+    vec![
+        view("es", true, State::Known(Status::Pass), "cluster is green"),
+        view(
+            "cache",
+            false,
+            State::Known(Status::Fail),
+            "connection refused to 10.1.2.3",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn health_json_shape_and_status_mapping() {
+    let app = state(mixed(), None, ShowDetails::Always);
+    let (status, ct, body) = call(&app, Method::GET, "/healthz", &[]).await;
+    assert_eq!(status, 200, "non-critical failure only warns");
+    assert_eq!(ct, "application/health+json");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["status"], "warn");
+    assert_eq!(v["checks"]["es:clusterHealth"][0]["status"], "pass");
+    assert_eq!(v["checks"]["es:clusterHealth"][0]["observedValue"], "green");
+    assert_eq!(
+        v["checks"]["cache:clusterHealth"][0]["output"],
+        "connection refused to 10.1.2.3"
+    );
+    assert!(body.starts_with("{\"status\":\"warn\""), "status comes first: {body}");
+
+    let (status, _, _) = call(&app, Method::GET, "/readyz", &[]).await;
+    assert_eq!(status, 200);
+    let (status, _, body) = call(&app, Method::GET, "/healthz/cache", &[]).await;
+    assert_eq!(status, 503, "one check alone uses the same mapping");
+    assert!(body.contains("\"status\":\"fail\""));
+    let (status, _, body) = call(&app, Method::GET, "/healthz/nope", &[]).await;
+    assert_eq!(status, 404);
+    assert_eq!(body, r#"{"error":"no check with that name"}"#);
+}
+
+#[tokio::test]
+async fn critical_failure_and_unknown_fail() {
+    let app = state(
+        vec![view("es", true, State::Unknown, "no result yet")],
+        None,
+        ShowDetails::Always,
+    );
+    let (status, _, body) = call(&app, Method::GET, "/healthz", &[]).await;
+    assert_eq!(status, 503);
+    assert!(body.contains("\"status\":\"unknown\""));
+    let (status, _, body) = call(&app, Method::GET, "/livez", &[]).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "ok\n"),
+        "liveness ignores checks"
+    );
+}
+
+#[tokio::test]
+async fn verbose_text_and_exclude() {
+    let app = state(mixed(), None, ShowDetails::Always);
+    let (_, _, body) = call(&app, Method::GET, "/healthz?verbose", &[]).await;
+    assert_eq!(
+        body,
+        "[+]es ok\n[-]cache failed: connection refused to 10.1.2.3\nhealthz check passed with warnings\n"
+    );
+    let (_, ct, body) = call(&app, Method::GET, "/healthz?format=text", &[]).await;
+    assert_eq!((ct.as_str(), body.as_str()), ("text/plain; charset=utf-8", "WARN\n"));
+    let (_, _, body) = call(&app, Method::GET, "/healthz", &[("accept", "text/plain")]).await;
+    assert_eq!(body, "WARN\n");
+    let (status, _, body) = call(&app, Method::GET, "/healthz?exclude=cache&format=text", &[]).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "OK\n"));
+
+    let failing = state(
+        vec![view("es", true, State::Known(Status::Fail), "red")],
+        None,
+        ShowDetails::Always,
+    );
+    let (status, _, body) = call(&failing, Method::GET, "/healthz?format=text", &[]).await;
+    assert_eq!((status, body.as_str()), (StatusCode::SERVICE_UNAVAILABLE, "FAIL\n"));
+    let (status, _, _) = call(&failing, Method::GET, "/healthz?exclude=es", &[]).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn details_policy() {
+    let never = state(mixed(), None, ShowDetails::Never);
+    let (_, _, body) = call(&never, Method::GET, "/healthz", &[]).await;
+    assert!(
+        body.contains("cache:clusterHealth") && body.contains("\"status\":\"fail\""),
+        "names and statuses stay"
+    );
+    assert!(!body.contains("10.1.2.3") && !body.contains("observedValue"), "{body}");
+    let (_, _, body) = call(&never, Method::GET, "/healthz?verbose", &[]).await;
+    assert!(body.contains("[-]cache failed: reason withheld"), "{body}");
+
+    let auth = state(mixed(), None, ShowDetails::Authorized);
+    let (_, _, body) = call(&auth, Method::GET, "/healthz", &[]).await;
+    assert!(!body.contains("10.1.2.3"));
+    let (_, _, body) = call(&auth, Method::GET, "/healthz", &[("authorization", "Bearer wrong")]).await;
+    assert!(!body.contains("10.1.2.3"));
+    let (_, _, body) = call(
+        &auth,
+        Method::GET,
+        "/healthz",
+        &[("authorization", "Bearer details-token")],
+    )
+    .await;
+    assert!(body.contains("10.1.2.3"));
+}
+
+#[tokio::test]
+async fn draining_fails_readiness_but_not_liveness() {
+    let app = state(mixed(), Some(Override::Draining), ShowDetails::Never);
+    let (status, _, body) = call(&app, Method::GET, "/healthz", &[]).await;
+    assert_eq!(status, 503);
+    assert!(body.contains("\"output\":\"draining: shutting down\""), "{body}");
+    assert_eq!(call(&app, Method::GET, "/readyz", &[]).await.0, 503);
+    assert_eq!(call(&app, Method::GET, "/livez", &[]).await.0, 200);
+}
+
+#[tokio::test]
+async fn head_unknown_path_and_wrong_method() {
+    let app = state(mixed(), None, ShowDetails::Never);
+    let (status, _, body) = call(&app, Method::HEAD, "/healthz", &[]).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, ""));
+    assert_eq!(call(&app, Method::GET, "/nope", &[]).await.0, 404);
+    assert_eq!(call(&app, Method::POST, "/healthz", &[]).await.0, 405);
+}
+
+#[tokio::test]
+async fn custom_status_codes() {
+    let codes = StatusCodes {
+        pass: 200,
+        warn: 429,
+        fail: 500,
+    };
+    let app = AppState {
+        snapshot: Arc::new(ArcSwap::from_pointee(Snapshot::build(1, mixed(), None, codes))),
+        metrics: Arc::new(Metrics::new()),
+        details: DetailsPolicy {
+            mode: ShowDetails::Never,
+            token: None,
+        },
+    };
+    assert_eq!(call(&app, Method::GET, "/healthz", &[]).await.0, 429);
+    assert_eq!(call(&app, Method::GET, "/healthz/cache", &[]).await.0, 500);
+}
+
+#[tokio::test]
+async fn metrics_are_served_from_memory() {
+    let app = state(mixed(), None, ShowDetails::Never);
+    let (status, ct, body) = call(&app, Method::GET, "/metrics", &[]).await;
+    assert_eq!(status, 200);
+    assert!(ct.starts_with("text/plain; version=0.0.4"));
+    assert!(body.contains("healthgate_build_info{"));
+    assert!(body.contains("process_resident_memory_bytes"));
+    call(&app, Method::GET, "/healthz", &[]).await;
+    let (_, _, body) = call(&app, Method::GET, "/metrics", &[]).await;
+    assert!(
+        body.contains(r#"healthgate_http_requests_total{code="200",route="/healthz"} 1"#),
+        "{body}"
+    );
+}

@@ -1,0 +1,252 @@
+//! The real binary: configuration errors, check-config, probe, SIGTERM draining.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_healthgate");
+
+fn write_config(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {
+    let p = dir.path().join("healthgate.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn invalid_config_exits_non_zero_naming_every_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        &dir,
+        r#"
+[server]
+listen = "127.0.0.1:0"
+[[checks]]
+name = "es"
+kind = "elasticsearch"
+urls = ["http://127.0.0.1:9200"]
+timeout = "2x"
+[[checks]]
+name = "es"
+kind = "tcp"
+"#,
+    );
+    for args in [vec!["--config"], vec!["check-config", "--config"]] {
+        let out = Command::new(BIN).args(&args).arg(&cfg).output().unwrap();
+        assert!(!out.status.success(), "{args:?} must fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(r#"checks[0].timeout: invalid duration "2x""#), "{err}");
+        assert!(err.contains("checks[1].address: missing required key"), "{err}");
+        assert!(err.contains(r#"checks[1].name: duplicate name "es""#), "{err}");
+    }
+}
+
+#[test]
+fn missing_config_says_how_to_give_one() {
+    let out = Command::new(BIN).env_remove("HEALTHGATE_CONFIG").output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--config FILE") && err.contains("HEALTHGATE_CONFIG"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_config_summarises_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        &dir,
+        r#"
+[[checks]]
+name = "es"
+kind = "elasticsearch"
+urls = ["http://127.0.0.1:9200", "http://127.0.0.1:9201"]
+username = "elastic"
+password_env = "HG_TEST_ES_PASSWORD"
+"#,
+    );
+    let out = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&cfg)
+        .env("HG_TEST_ES_PASSWORD", "marker-secret-value-9")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("configuration OK"), "{stdout}");
+    assert!(stdout.contains("check es [elasticsearch]"), "{stdout}");
+    assert!(stdout.contains("basic auth as elastic"), "{stdout}");
+    assert!(!stdout.contains("marker-secret-value-9"));
+}
+
+/// A running binary whose listening address was read from its log.
+struct Running {
+    child: Child,
+    addr: String,
+    _lines: mpsc::Receiver<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Nothing is left running after a test, whatever it asserted.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(cfg: &std::path::Path) -> Running {
+    let mut child = Command::new(BIN)
+        .arg("--config")
+        .arg(cfg)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("healthgate never logged its listening address");
+        };
+        if let Some(rest) = line.split("addr=").nth(1) {
+            let addr = rest.split_whitespace().next().unwrap().to_string();
+            return Running {
+                child,
+                addr,
+                _lines: rx,
+            };
+        }
+    }
+}
+
+/// The status code of a GET over a plain socket (keeps this test free of an async runtime).
+fn status(addr: &str, path: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+fn healthy_config(dir: &tempfile::TempDir, target: std::net::SocketAddr, grace: &str) -> std::path::PathBuf {
+    write_config(
+        dir,
+        &format!(
+            r#"
+[server]
+listen = "127.0.0.1:0"
+shutdown_grace = "{grace}"
+[defaults]
+interval = "200ms"
+timeout = "100ms"
+jitter = "0s"
+[[checks]]
+name = "app"
+kind = "tcp"
+address = "{target}"
+"#
+        ),
+    )
+}
+
+#[test]
+fn sigterm_drains_then_exits_zero() {
+    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = healthy_config(&dir, target.local_addr().unwrap(), "1500ms");
+    let mut run = start(&cfg);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while status(&run.addr, "/readyz") != 200 {
+        assert!(Instant::now() < deadline, "never became ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let t0 = Instant::now();
+    // SAFETY: kill(2) on our own child's pid with a valid signal number.
+    assert_eq!(unsafe { libc::kill(run.child.id() as i32, libc::SIGTERM) }, 0);
+    let deadline = Instant::now() + Duration::from_millis(500);
+    while status(&run.addr, "/readyz") != 503 {
+        assert!(Instant::now() < deadline, "readiness did not fail at once");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(status(&run.addr, "/healthz"), 503);
+    assert_eq!(status(&run.addr, "/livez"), 200, "liveness stays up while draining");
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        status(&run.addr, "/livez"),
+        200,
+        "still serving within the grace period"
+    );
+    let code = loop {
+        if let Some(s) = run.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "did not exit after the grace period"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(code.success(), "exit status {code:?}");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(1500),
+        "exited before the grace period ended"
+    );
+}
+
+#[test]
+fn probe_exit_codes() {
+    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = healthy_config(&dir, target.local_addr().unwrap(), "0s");
+    let run = start(&cfg);
+    let probe = |path: &str| {
+        Command::new(BIN)
+            .args(["probe", &format!("http://{}{path}", run.addr)])
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(probe("/livez"), Some(0));
+    assert_eq!(probe("/healthz/none"), Some(1));
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = Command::new(BIN)
+        .args(["probe", &format!("http://{dead}/livez")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("connection refused"));
+}
+
+#[test]
+fn shipped_example_config_is_valid() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/healthgate.toml");
+    let out = Command::new(BIN)
+        .args(["check-config", "--config", example])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for name in ["es-primary", "app", "redis-port"] {
+        assert!(stdout.contains(&format!("check {name} [")), "{stdout}");
+    }
+}

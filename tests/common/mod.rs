@@ -1,0 +1,138 @@
+//! Test helpers: a running healthgate on port 0 next to a simulator.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use healthgate::app::App;
+use healthgate::config::Config;
+use healthgate::simulator::Simulator;
+use tokio::sync::oneshot;
+
+/// A running healthgate.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Starts a simulator on a free loopback port.
+pub async fn spawn_sim() -> Simulator {
+    Simulator::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("simulator starts")
+}
+
+/// Starts healthgate with `toml` (its `[server] listen` is forced to port 0, grace 0s).
+pub async fn spawn_app(toml: &str) -> TestApp {
+    let full =
+        format!("[server]\nlisten = \"127.0.0.1:0\"\nshutdown_grace = \"0s\"\nshow_details = \"always\"\n{toml}");
+    let config = Config::from_toml_str(&full).unwrap_or_else(|e| panic!("test config invalid: {e}"));
+    let app = App::build(config).await.expect("app builds");
+    let addr = app.local_addr();
+    let (tx, rx) = oneshot::channel();
+    let task = tokio::spawn(app.run(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        addr,
+        client: reqwest::Client::builder().no_proxy().build().unwrap(),
+        stop: Some(tx),
+        task: Some(task),
+    }
+}
+
+/// An Elasticsearch check against the simulator, 200 ms interval, 300 ms... timeout as given.
+pub fn es_check(name: &str, urls: &[String], interval: &str, timeout: &str, extra: &str) -> String {
+    let urls: Vec<String> = urls.iter().map(|u| format!("\"{u}\"")).collect();
+    format!(
+        "[[checks]]\nname = \"{name}\"\nkind = \"elasticsearch\"\nurls = [{}]\ninterval = \"{interval}\"\ntimeout = \"{timeout}\"\njitter = \"0s\"\n{extra}\n",
+        urls.join(", ")
+    )
+}
+
+/// One answer from healthgate.
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub json: serde_json::Value,
+    pub elapsed: Duration,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        let t = Instant::now();
+        let r = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("healthgate answers");
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        let elapsed = t.elapsed();
+        let json = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
+        Answer {
+            status,
+            body,
+            json,
+            elapsed,
+        }
+    }
+
+    /// Polls `path` until `pred` holds, panicking with the last answer after `within`.
+    pub async fn wait_for(&self, path: &str, within: Duration, pred: impl Fn(&Answer) -> bool) -> Answer {
+        let deadline = Instant::now() + within;
+        loop {
+            let a = self.get(path).await;
+            if pred(&a) {
+                return a;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "condition not met within {within:?}; last answer {}: {}",
+                    a.status, a.body
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// The output of the one check in an aggregate body.
+pub fn output_of(a: &Answer, key: &str) -> String {
+    a.json["checks"][key][0]["output"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The status of the one check in an aggregate body.
+pub fn status_of(a: &Answer, key: &str) -> String {
+    a.json["checks"][key][0]["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
