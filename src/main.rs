@@ -19,7 +19,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli)).map_err(anyhow::Error::from) {
+    let result = runtime.block_on(dispatch(cli));
+    // A blocking reader of stdin (the demo) must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result.map_err(anyhow::Error::from) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -188,3 +188,88 @@ impl Publisher {
         self.out.store(Arc::new(snap));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::checks::Outcome;
+    use crate::config::Config;
+
+    fn publisher() -> (Publisher, SharedSnapshot) {
+        let cfg = Config::from_toml_str(
+            "[[checks]]\nname = \"a\"\nkind = \"tcp\"\naddress = \"127.0.0.1:1\"\ninterval = \"1s\"\ntimeout = \"500ms\"\n",
+        )
+        .unwrap();
+        let parts: Vec<_> = cfg
+            .checks
+            .iter()
+            .map(|c| {
+                let info = CheckInfo {
+                    name: c.name.clone(),
+                    critical: true,
+                    measurement: "connectTime",
+                    component_type: "component",
+                };
+                (c.clone(), info)
+            })
+            .collect();
+        Publisher::new(&parts, cfg.server.status_codes, cfg.redactor, Arc::new(Metrics::new()))
+    }
+
+    fn pass() -> Event {
+        Event::Result {
+            index: 0,
+            record: Record {
+                outcome: Outcome::pass("ok"),
+                duration: Duration::from_millis(1),
+                at: SystemTime::now(),
+                at_instant: Instant::now(),
+            },
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unknown_then_pass_then_stale_without_new_events() {
+        let (p, snap) = publisher();
+        assert_eq!(snap.load().checks[0].state, State::Unknown);
+        assert_eq!(snap.load().status(), Status::Fail);
+        let (tx, rx) = mpsc::channel(8);
+        tokio::spawn(p.run(rx));
+        tx.send(pass()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(snap.load().status(), Status::Pass);
+        // max_age = 3 × 1s + 500ms; no further results arrive.
+        tokio::time::sleep(Duration::from_millis(3400)).await;
+        assert_eq!(snap.load().status(), Status::Pass);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let s = snap.load();
+        assert_eq!(s.status(), Status::Fail);
+        assert!(
+            s.checks[0].output.starts_with("stale: last result 3s 50"),
+            "{}",
+            s.checks[0].output
+        );
+        drop(tx);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn drain_fails_readiness_and_reasons_are_scrubbed() {
+        let (mut p, snap) = publisher();
+        p.redactor.add(&crate::secret::Secret::new("hunter2-secret"));
+        let (tx, rx) = mpsc::channel(8);
+        tokio::spawn(p.run(rx));
+        let mut ev = pass();
+        if let Event::Result { record, .. } = &mut ev {
+            record.outcome.reason = "server said hunter2-secret".into();
+        }
+        tx.send(ev).await.unwrap();
+        tx.send(Event::Drain).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let s = snap.load();
+        assert!(s.draining());
+        assert_eq!(s.status(), Status::Fail);
+        assert_eq!(s.checks[0].output, "server said [REDACTED]");
+    }
+}

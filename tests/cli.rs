@@ -250,3 +250,46 @@ fn shipped_example_config_is_valid() {
         assert!(stdout.contains(&format!("check {name} [")), "{stdout}");
     }
 }
+
+#[test]
+fn demo_follows_the_simulated_cluster() {
+    let mut child = Command::new(BIN)
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+                let hit = line.contains(needle);
+                seen.push(line);
+                if hit {
+                    return true;
+                }
+            }
+        }
+        false
+    };
+    let ok = wait_for("GET /healthz -> 200 OK");
+    use std::io::Write;
+    writeln!(stdin, "red").unwrap();
+    let red = ok && wait_for("GET /healthz -> 503");
+    let reason = red && wait_for("is red, 15 nodes");
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(ok && red && reason, "demo output:\n{}", seen.join("\n"));
+    assert!(status.success());
+}
