@@ -63,6 +63,11 @@ impl App {
                     critical: c.critical,
                     measurement: check.measurement(),
                     component_type: check.component_type(),
+                    max_age: c.schedule.max_age,
+                    expected_nodes: match &c.kind {
+                        crate::config::CheckKind::Elasticsearch(es) => es.min_nodes,
+                        _ => None,
+                    },
                 },
             ));
             runnable.push((check, c.schedule));

@@ -44,6 +44,10 @@ pub struct CheckInfo {
     pub measurement: &'static str,
     /// `componentType`.
     pub component_type: &'static str,
+    /// Results older than this are stale.
+    pub max_age: std::time::Duration,
+    /// `min_nodes` of an Elasticsearch check, exported for alert rules.
+    pub expected_nodes: Option<u64>,
 }
 
 /// The handle readers use.
@@ -73,7 +77,7 @@ impl Publisher {
     ) -> (Publisher, SharedSnapshot) {
         let infos: Vec<CheckInfo> = checks.iter().map(|(_, i)| i.clone()).collect();
         for info in &infos {
-            metrics.declare_check(&info.name);
+            metrics.declare_check(&info.name, info.critical, info.max_age, info.expected_nodes);
         }
         let mut p = Publisher {
             states: checks.iter().map(|(c, _)| CheckState::new(c.schedule)).collect(),
@@ -211,6 +215,8 @@ mod tests {
                     critical: true,
                     measurement: "connectTime",
                     component_type: "component",
+                    max_age: c.schedule.max_age,
+                    expected_nodes: None,
                 };
                 (c.clone(), info)
             })

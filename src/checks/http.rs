@@ -73,7 +73,7 @@ impl Check for HttpCheck {
             Outcome::pass(format!("{target}: HTTP {code}"))
         };
         o.observed = Some(observed);
-        o.facts.push((Fact::HttpStatus, f64::from(code)));
+        o.measure(Fact::HttpStatus, f64::from(code));
         o
     }
 

@@ -75,8 +75,37 @@ pub enum Fact {
     EsActiveShardsPercent,
     EsPendingTasks,
     EsMaxTaskWaitSeconds,
+    /// CCR: operations the follower is behind its leader (max over shards); per follower.
+    EsCcrLagOperations,
+    /// CCR: seconds since the follower last read from the leader (max over shards).
+    EsCcrTimeSinceLastReadSeconds,
+    /// CCR: read exceptions currently reported (sum over shards).
+    EsCcrReadExceptions,
+    /// CCR: 1 when a shard follow task stopped with a fatal exception.
+    EsCcrFatalException,
+    /// Health report: overall colour, 0 green, 1 yellow, 2 red, 3 unknown.
+    EsHealthReportStatus,
+    /// Health report: one indicator's colour (same codes); per indicator.
+    EsHealthIndicatorStatus,
+    /// Index health: one index's colour, 0 green, 1 yellow, 2 red (missing); per index.
+    EsIndexStatus,
+    /// 1 when an elected master was found, 0 when not.
+    EsMasterPresent,
     /// HTTP status code of the answer (http check).
     HttpStatus,
+}
+
+/// One numeric observation, optionally about a named subject (a follower index,
+/// an index, a health indicator). Subjects come from configuration or a closed
+/// list, so metric labels stay bounded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measure {
+    /// What was measured.
+    pub fact: Fact,
+    /// About what, when the fact is per subject.
+    pub subject: Option<String>,
+    /// The value.
+    pub value: f64,
 }
 
 /// The primary observed value reported in the health+json body.
@@ -98,7 +127,7 @@ pub struct Outcome {
     /// The value shown as `observedValue`, if meaningful.
     pub observed: Option<Observed>,
     /// Numeric facts for metrics.
-    pub facts: Vec<(Fact, f64)>,
+    pub facts: Vec<Measure>,
     /// How the run ended.
     pub end: RunEnd,
 }
@@ -164,6 +193,24 @@ impl Outcome {
         let mut o = Self::fail("internal error: the check panicked (see the log)");
         o.end = RunEnd::Panicked;
         o
+    }
+
+    /// Records a fact.
+    pub fn measure(&mut self, fact: Fact, value: f64) {
+        self.facts.push(Measure {
+            fact,
+            subject: None,
+            value,
+        });
+    }
+
+    /// Records a fact about a subject.
+    pub fn measure_of(&mut self, fact: Fact, subject: &str, value: f64) {
+        self.facts.push(Measure {
+            fact,
+            subject: Some(subject.to_string()),
+            value,
+        });
     }
 
     /// Sets the observed value.

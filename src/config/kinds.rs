@@ -1,91 +1,10 @@
 //! Kind-specific keys of a `[[checks]]` entry.
 
-use std::path::PathBuf;
-
 use reqwest::Url;
 
 use super::fields::Table;
-use super::parse_status_word;
-use crate::checks::Status;
-use crate::secret::{Redactor, Secret};
 
 const DEFAULT_MAX_BODY: usize = 1024 * 1024;
-
-/// What the Elasticsearch check asks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EsMode {
-    /// `GET /_cluster/health` (default).
-    ClusterHealth,
-    /// `HEAD /`: the node answers at all.
-    Ping,
-}
-
-/// How the Elasticsearch check authenticates.
-#[derive(Debug, Clone)]
-pub enum EsAuth {
-    /// No credentials.
-    None,
-    /// HTTP basic.
-    Basic {
-        /// User name (not secret).
-        username: String,
-        /// Password from env or file.
-        password: Secret,
-    },
-    /// `Authorization: ApiKey <key>`.
-    ApiKey(Secret),
-}
-
-impl PartialEq for EsAuth {
-    // Compared by the values that reach the wire, so a reload can tell whether a
-    // check changed.
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (EsAuth::None, EsAuth::None) => true,
-            (
-                EsAuth::Basic {
-                    username: a,
-                    password: p,
-                },
-                EsAuth::Basic {
-                    username: b,
-                    password: q,
-                },
-            ) => a == b && p.expose() == q.expose(),
-            (EsAuth::ApiKey(a), EsAuth::ApiKey(b)) => a.expose() == b.expose(),
-            _ => false,
-        }
-    }
-}
-
-/// `kind = "elasticsearch"`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EsConfig {
-    /// Nodes, tried in order; the first that answers wins.
-    pub urls: Vec<Url>,
-    /// What to ask.
-    pub mode: EsMode,
-    /// `local=true` on cluster health (the node's own view, no master round trip).
-    pub local: bool,
-    /// How yellow counts.
-    pub yellow: Status,
-    /// Fail below this many nodes.
-    pub min_nodes: Option<u64>,
-    /// Fail below this many data nodes.
-    pub min_data_nodes: Option<u64>,
-    /// Fail above this many unassigned shards.
-    pub max_unassigned_shards: Option<u64>,
-    /// Fail above this many pending cluster tasks.
-    pub max_pending_tasks: Option<u64>,
-    /// Credentials.
-    pub auth: EsAuth,
-    /// Extra CA certificate (PEM).
-    pub ca_file: Option<PathBuf>,
-    /// Accept any certificate (warned about at start).
-    pub tls_insecure_skip_verify: bool,
-    /// Larger bodies fail without being read in full.
-    pub max_body_bytes: usize,
-}
 
 /// `kind = "http"` method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +67,7 @@ pub struct TcpConfig {
 }
 
 /// Parses an http(s) URL, refusing credentials in it (they would leak into reasons).
-fn parse_url(t: &Table, key: &str, text: &str) -> Option<Url> {
+pub(super) fn parse_url(t: &Table, key: &str, text: &str) -> Option<Url> {
     let url = match Url::parse(text) {
         Ok(u) => u,
         Err(e) => {
@@ -173,7 +92,7 @@ fn parse_url(t: &Table, key: &str, text: &str) -> Option<Url> {
     Some(url)
 }
 
-fn max_body(t: &Table) -> usize {
+pub(super) fn max_body(t: &Table) -> usize {
     match t.u64("max_body_bytes") {
         Some(0) => {
             t.problem("max_body_bytes", "must be greater than zero");
@@ -182,116 +101,6 @@ fn max_body(t: &Table) -> usize {
         Some(n) => n as usize,
         None => DEFAULT_MAX_BODY,
     }
-}
-
-pub(super) fn elasticsearch(t: &Table, redactor: &mut Redactor) -> Option<EsConfig> {
-    let mut urls = Vec::new();
-    let mut ok = true;
-    match t.get("urls") {
-        Some(serde_json::Value::Array(items)) if !items.is_empty() => {
-            for (i, item) in items.iter().enumerate() {
-                let key = format!("urls[{i}]");
-                match item.as_str() {
-                    Some(s) => match parse_url(t, &key, s) {
-                        Some(u) => urls.push(u),
-                        None => ok = false,
-                    },
-                    None => {
-                        t.problem(&key, "expected a URL string");
-                        ok = false;
-                    }
-                }
-            }
-        }
-        Some(serde_json::Value::String(s)) => match parse_url(t, "urls", s) {
-            Some(u) => urls.push(u),
-            None => ok = false,
-        },
-        Some(_) => {
-            t.problem("urls", "expected a non-empty list of node URLs");
-            ok = false;
-        }
-        None => {
-            t.problem(
-                "urls",
-                "missing required key (a list of node URLs, e.g. [\"http://127.0.0.1:9200\"])",
-            );
-            ok = false;
-        }
-    }
-    let mode = match t.str("mode").as_deref() {
-        None | Some("cluster_health") => EsMode::ClusterHealth,
-        Some("ping") => EsMode::Ping,
-        Some(other) => {
-            t.problem(
-                "mode",
-                &format!("invalid mode \"{other}\" (expected cluster_health or ping)"),
-            );
-            ok = false;
-            EsMode::ClusterHealth
-        }
-    };
-    let yellow = match t.str("yellow") {
-        None => Status::Warn,
-        Some(w) => parse_status_word(&w).unwrap_or_else(|e| {
-            t.problem("yellow", &e);
-            ok = false;
-            Status::Warn
-        }),
-    };
-    let username = t.str("username");
-    let password = t.secret("password");
-    let api_key = t.secret("api_key");
-    let auth = match (username, password, api_key) {
-        (Some(_), _, Some(_)) => {
-            t.problem("api_key_env", "give either username/password or an API key, not both");
-            ok = false;
-            EsAuth::None
-        }
-        (Some(username), Some(password), None) => {
-            redactor.add(&password);
-            EsAuth::Basic { username, password }
-        }
-        (Some(_), None, None) => {
-            if !t.has("password_env") && !t.has("password_file") {
-                t.problem("username", "needs password_env or password_file");
-            }
-            ok = false;
-            EsAuth::None
-        }
-        (None, Some(_), _) => {
-            t.problem("password_env", "a password needs a username");
-            ok = false;
-            EsAuth::None
-        }
-        (None, None, Some(key)) => {
-            redactor.add(&key);
-            EsAuth::ApiKey(key)
-        }
-        (None, None, None) => EsAuth::None,
-    };
-    let ca_file = t.str("ca_file").map(PathBuf::from);
-    if let Some(p) = &ca_file {
-        if let Err(e) = std::fs::metadata(p) {
-            t.problem("ca_file", &format!("cannot read \"{}\": {e}", p.display()));
-            ok = false;
-        }
-    }
-    let cfg = EsConfig {
-        urls,
-        mode,
-        local: t.bool("local").unwrap_or(false),
-        yellow,
-        min_nodes: t.u64("min_nodes"),
-        min_data_nodes: t.u64("min_data_nodes"),
-        max_unassigned_shards: t.u64("max_unassigned_shards"),
-        max_pending_tasks: t.u64("max_pending_tasks"),
-        auth,
-        ca_file,
-        tls_insecure_skip_verify: t.bool("tls_insecure_skip_verify").unwrap_or(false),
-        max_body_bytes: max_body(t),
-    };
-    ok.then_some(cfg)
 }
 
 pub(super) fn http(t: &Table) -> Option<HttpConfig> {

@@ -7,6 +7,7 @@
 //! walk over the merged tree is ours ([`fields`]) because serde stops at the first
 //! error and cannot name array positions.
 
+mod elasticsearch;
 mod fields;
 mod kinds;
 mod server;
@@ -16,7 +17,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use kinds::{EsAuth, EsConfig, EsMode, HttpConfig, HttpMethod, StatusPattern, TcpConfig};
+pub use elasticsearch::{EsAuth, EsConfig, EsMode};
+pub use kinds::{HttpConfig, HttpMethod, StatusPattern, TcpConfig};
 pub use server::{ServerConfig, ShowDetails, StatusCodes};
 
 use crate::checks::Status;
@@ -207,7 +209,7 @@ fn parse_check(t: &Table, base: BaseSchedule, redactor: &mut Redactor) -> Option
     let schedule = parse_schedule(t, base);
     let kind_word = t.required_str("kind");
     let kind = match kind_word.as_deref() {
-        Some("elasticsearch") => kinds::elasticsearch(t, redactor).map(CheckKind::Elasticsearch),
+        Some("elasticsearch") => elasticsearch::parse(t, redactor).map(CheckKind::Elasticsearch),
         Some("http") => kinds::http(t).map(CheckKind::Http),
         Some("tcp") => kinds::tcp(t).map(CheckKind::Tcp),
         Some(other) => {

@@ -284,3 +284,47 @@ fn missing_file_and_bad_syntax_are_clear() {
     let e = Config::load(&f).unwrap_err().to_string();
     assert!(e.contains("hg.toml"), "{e}");
 }
+
+#[test]
+fn mode_specific_keys_are_refused_in_other_modes() {
+    let p = problems(
+        r#"
+[[checks]]
+name = "a"
+kind = "elasticsearch"
+urls = ["http://127.0.0.1:9200"]
+followers = ["f"]
+[[checks]]
+name = "b"
+kind = "elasticsearch"
+urls = ["http://127.0.0.1:9200"]
+mode = "ccr"
+min_nodes = 3
+[[checks]]
+name = "c"
+kind = "elasticsearch"
+urls = ["http://127.0.0.1:9200"]
+mode = "index_health"
+[[checks]]
+name = "d"
+kind = "elasticsearch"
+urls = ["http://127.0.0.1:9200"]
+mode = "index_health"
+indices = ["a,b", "*"]
+[[checks]]
+name = "e"
+kind = "elasticsearch"
+urls = ["http://127.0.0.1:9200"]
+mode = "colour"
+"#,
+    );
+    has(&p, "checks[0].followers: only used with mode = \"ccr\"");
+    has(&p, "checks[1].min_nodes: only used with mode = \"cluster_health\"");
+    has(
+        &p,
+        "checks[2].indices: mode = \"index_health\" needs a list of index names",
+    );
+    has(&p, "checks[3].indices[0]: expected an index name");
+    has(&p, "checks[3].indices[1]: expected an index name");
+    has(&p, "checks[4].mode: invalid mode \"colour\" (expected one of: cluster_health, ping, ccr, health_report, index_health, master)");
+}

@@ -2,7 +2,8 @@
 //! keeps answering while that port refuses connections.
 //!
 //! `GET /stats` → `{"mode":"green","requests":12}`; `PUT /mode/<mode>`
-//! (`red`, `hang`, `refused`, `fixture:<file>`, ...); `PUT /delay/<ms>`.
+//! (`red`, `hang`, `refused`, `fixture:<file>`, ...); `PUT /delay/<ms>`;
+//! `PUT /ccr/<following|lagging|read_exceptions|fatal|paused>`.
 
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ pub async fn serve_control(listener: TcpListener, sim: SimHandle) -> std::io::Re
         .route("/stats", get(stats))
         .route("/mode/{mode}", put(set_mode).post(set_mode))
         .route("/delay/{ms}", put(set_delay).post(set_delay))
+        .route("/ccr/{state}", put(set_ccr).post(set_ccr))
         .with_state(sim);
     axum::serve(listener, app).await
 }
@@ -49,4 +51,17 @@ async fn set_mode(State(sim): State<SimHandle>, Path(mode): Path<String>) -> imp
 async fn set_delay(State(sim): State<SimHandle>, Path(ms): Path<u64>) -> impl IntoResponse {
     sim.set_delay(Duration::from_millis(ms));
     format!("delay {ms}ms\n")
+}
+
+async fn set_ccr(State(sim): State<SimHandle>, Path(state): Path<String>) -> impl IntoResponse {
+    match super::CcrState::parse(&state) {
+        Some(s) => {
+            sim.set_ccr(s);
+            (StatusCode::OK, format!("ccr {state}\n"))
+        }
+        None => (
+            StatusCode::BAD_REQUEST,
+            format!("unknown CCR state \"{state}\"; expected following, lagging, read_exceptions, fatal or paused\n"),
+        ),
+    }
 }

@@ -13,6 +13,7 @@
 //! listener (`PUT /mode/<mode>`, `PUT /delay/<ms>`, `GET /stats`) so it keeps
 //! working while the Elasticsearch port refuses connections.
 
+mod apis;
 mod control;
 mod responses;
 mod server;
@@ -136,6 +137,35 @@ impl Mode {
     ];
 }
 
+/// What the follower index `follower_index` is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CcrState {
+    /// Replicating; 256 operations behind (the documentation example).
+    Following,
+    /// 50,000 operations behind, no read for two minutes.
+    Lagging,
+    /// Reads failing and being retried.
+    ReadExceptions,
+    /// Stopped by a fatal exception.
+    Fatal,
+    /// Paused: absent from the stats.
+    Paused,
+}
+
+impl CcrState {
+    /// Parses `following`, `lagging`, `read_exceptions`, `fatal`, `paused`.
+    pub fn parse(s: &str) -> Option<CcrState> {
+        Some(match s {
+            "following" | "ok" => CcrState::Following,
+            "lagging" => CcrState::Lagging,
+            "read_exceptions" => CcrState::ReadExceptions,
+            "fatal" => CcrState::Fatal,
+            "paused" => CcrState::Paused,
+            _ => return None,
+        })
+    }
+}
+
 /// Credentials the simulator demands (none by default).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SimAuth {
@@ -155,6 +185,7 @@ pub(crate) struct Shared {
     pub(crate) requests: AtomicU64,
     /// The `Authorization` value required, if any.
     pub(crate) auth: Mutex<Option<String>>,
+    pub(crate) ccr: Mutex<CcrState>,
 }
 
 impl Shared {
@@ -177,6 +208,7 @@ impl Simulator {
             delay_ms: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             auth: Mutex::new(None),
+            ccr: Mutex::new(CcrState::Following),
         });
         let server = server::Server::start(addr, shared.clone()).await?;
         Ok(Simulator {
@@ -241,6 +273,11 @@ impl SimHandle {
     /// Demands credentials.
     pub fn set_auth(&self, auth: SimAuth) {
         *self.shared.auth.lock().expect("auth lock") = responses::expected_header(&auth);
+    }
+
+    /// Sets what the CCR follower is doing.
+    pub fn set_ccr(&self, state: CcrState) {
+        *self.shared.ccr.lock().expect("ccr lock") = state;
     }
 
     /// Requests received on the Elasticsearch port so far.

@@ -10,7 +10,7 @@ use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-use super::{Mode, Shared, SimAuth};
+use super::{apis, Mode, Shared, SimAuth};
 
 macro_rules! fixture {
     ($path:literal) => {
@@ -107,7 +107,25 @@ pub fn cluster_health_fixture(name: &str) -> Option<&'static str> {
         .map(|(_, b)| *b)
 }
 
-type Resp = Response<Body>;
+pub(super) type Resp = Response<Body>;
+
+/// A fixture file parsed as JSON (fixtures are part of the build).
+pub(super) fn fixture_value(path: &str) -> serde_json::Value {
+    let text = match path {
+        "ccr-stats/elasticsearch-docs-follow_stats.json" => fixture!("ccr-stats/elasticsearch-docs-follow_stats.json"),
+        "ccr-stats/elasticsearch-docs-ccr_stats.json" => fixture!("ccr-stats/elasticsearch-docs-ccr_stats.json"),
+        "health-report/elasticsearch-8.7.0-green-exporter.json" => {
+            fixture!("health-report/elasticsearch-8.7.0-green-exporter.json")
+        }
+        _ => "null",
+    };
+    serde_json::from_str(text).expect("fixtures are valid JSON")
+}
+
+/// A JSON answer; `product` adds `X-elastic-product` (absent on 401s).
+pub(super) fn json_response(status: StatusCode, body: impl Into<Body>, product: bool) -> Resp {
+    json(status, body, product)
+}
 
 fn json(status: StatusCode, body: impl Into<Body>, product: bool) -> Resp {
     let mut r = Response::new(body.into());
@@ -185,7 +203,17 @@ pub(super) async fn handle(req: Request<hyper::body::Incoming>, shared: Arc<Shar
     let path = req.uri().path();
     let resp = match (req.method(), path) {
         (&Method::GET | &Method::HEAD, "/") => root(req.method() == Method::HEAD, &mode),
-        (&Method::GET, p) if p == "/_cluster/health" || p.starts_with("/_cluster/health/") => cluster_health(&mode),
+        (&Method::GET, "/_cluster/health") => cluster_health(&mode),
+        (&Method::GET, p) if p.starts_with("/_cluster/health/") => failure(&mode).unwrap_or_else(|| {
+            let list = p.trim_start_matches("/_cluster/health/");
+            apis::index_health(health_body(&mode), list, &mode)
+        }),
+        (&Method::GET, p) if p.ends_with("/_ccr/stats") => {
+            let state = *shared.ccr.lock().expect("ccr lock");
+            failure(&mode).unwrap_or_else(|| apis::ccr_stats(p, state))
+        }
+        (&Method::GET, "/_health_report") => failure(&mode).unwrap_or_else(|| apis::health_report(&mode)),
+        (&Method::GET, "/_cat/master") => failure(&mode).unwrap_or_else(apis::cat_master),
         (m, _) => json(
             StatusCode::BAD_REQUEST,
             format!(r#"{{"error":"no handler found for uri [{uri}] and method [{m}]","status":400}}"#),
@@ -265,14 +293,21 @@ fn cluster_health(mode: &Mode) -> Resp {
         return r;
     }
     match mode {
-        Mode::Yellow => json(StatusCode::OK, YELLOW, true),
-        Mode::Red => json(StatusCode::OK, RED, true),
         Mode::Timeout408 => json(
             StatusCode::REQUEST_TIMEOUT,
             YELLOW.replace("\"timed_out\":false", "\"timed_out\":true"),
             true,
         ),
-        Mode::Fixture(name) => json(StatusCode::OK, cluster_health_fixture(name).unwrap_or(GREEN), true),
-        _ => json(StatusCode::OK, GREEN, true),
+        _ => json(StatusCode::OK, health_body(mode), true),
+    }
+}
+
+/// The cluster-health body for a colour mode.
+fn health_body(mode: &Mode) -> &'static str {
+    match mode {
+        Mode::Yellow => YELLOW,
+        Mode::Red => RED,
+        Mode::Fixture(name) => cluster_health_fixture(name).unwrap_or(GREEN),
+        _ => GREEN,
     }
 }

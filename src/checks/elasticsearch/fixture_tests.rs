@@ -46,7 +46,7 @@ fn every_cluster_health_fixture_maps_to_its_colour() {
             "{file}: reason names the node: {}",
             o.reason
         );
-        assert!(o.facts.iter().any(|(f, _)| *f == Fact::EsClusterStatus), "{file}");
+        assert!(o.facts.iter().any(|m| m.fact == Fact::EsClusterStatus), "{file}");
     }
 }
 
@@ -225,4 +225,83 @@ fn every_error_fixture_gives_a_precise_reason() {
             assert!(reason.contains(&ty), "{file}: names the ES error type {ty}: {reason}");
         }
     }
+}
+
+fn answer(status: u16, body: &str) -> super::client::Answer {
+    super::client::Answer {
+        node: "http://n1:9200".into(),
+        status: reqwest::StatusCode::from_u16(status).unwrap(),
+        body: bytes::Bytes::from(body.to_string()),
+    }
+}
+
+#[test]
+fn ccr_pre_ga_shape_with_fetch_exceptions() {
+    let body = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/es/ccr-stats/elasticsearch-6.5-prerelease-ccr_stats-fetch_exceptions.json"
+    ));
+    let cfg = es_config("mode = \"ccr\"\nfollowers = [\"my_follower\"]");
+    let o = super::ccr::evaluate(&cfg, &answer(200, body));
+    assert_eq!(o.status, Status::Warn, "{}", o.reason);
+    assert!(o.reason.contains("follower \"my_follower\" has"), "{}", o.reason);
+    assert!(
+        o.reason
+            .contains("read exception(s): exception: NoShardAvailableActionException"),
+        "{}",
+        o.reason
+    );
+}
+
+#[test]
+fn ccr_docs_examples() {
+    let follow = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/es/ccr-stats/elasticsearch-docs-follow_stats.json"
+    ));
+    let all = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/es/ccr-stats/elasticsearch-docs-ccr_stats.json"
+    ));
+    let cfg = es_config("mode = \"ccr\"\nfollowers = [\"follower_index\"]\nmax_lag_operations = 255");
+    let o = super::ccr::evaluate(&cfg, &answer(200, follow));
+    assert_eq!(o.status, Status::Fail);
+    assert!(
+        o.reason.contains("lag 256 operations > max_lag_operations 255"),
+        "{}",
+        o.reason
+    );
+    let o = super::ccr::evaluate(&es_config("mode = \"ccr\""), &answer(200, all));
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    let o = super::ccr::evaluate(&es_config("mode = \"ccr\""), &answer(200, r#"{"indices":"x"}"#));
+    assert!(o.reason.starts_with("unexpected CCR stats answer"), "{}", o.reason);
+}
+
+#[test]
+fn health_report_fixture_and_old_versions() {
+    let body = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/es/health-report/elasticsearch-8.7.0-green-exporter.json"
+    ));
+    let cfg = es_config("mode = \"health_report\"");
+    let o = super::report::evaluate(&cfg, &answer(200, body));
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert_eq!(
+        o.facts
+            .iter()
+            .filter(|m| m.fact == Fact::EsHealthIndicatorStatus)
+            .count(),
+        8
+    );
+    let upper = r#"{"status":"RED","indicators":{"disk":{"status":"RED","symptom":"out of disk"},"custom_thing":{"status":"unknown"}}}"#;
+    let o = super::report::evaluate(&cfg, &answer(200, upper));
+    assert_eq!(o.status, Status::Fail);
+    assert!(o.reason.contains("disk red: out of disk"), "{}", o.reason);
+    assert!(
+        !o.facts.iter().any(|m| m.subject.as_deref() == Some("custom_thing")),
+        "unknown indicators are not exported as labels"
+    );
+    let old = r#"{"error":"no handler found for uri [/_health_report?verbose=false] and method [GET]","status":400}"#;
+    let o = super::report::evaluate(&cfg, &answer(400, old));
+    assert!(o.reason.contains("has no _health_report API"), "{}", o.reason);
 }

@@ -188,12 +188,12 @@ pub fn evaluate(cfg: &EsConfig, h: &ClusterHealth, node: &str) -> Outcome {
         format!("{}; {summary}", problems.join("; "))
     };
     let mut o = Outcome::new(status, reason).with_observed(Observed::Text(colour.as_str().into()));
-    o.facts = facts(h, colour);
+    record_facts(&mut o, h, colour);
     o
 }
 
-fn facts(h: &ClusterHealth, colour: Colour) -> Vec<(Fact, f64)> {
-    let mut f = vec![(Fact::EsClusterStatus, colour.code())];
+fn record_facts(o: &mut Outcome, h: &ClusterHealth, colour: Colour) {
+    o.measure(Fact::EsClusterStatus, colour.code());
     let pairs = [
         (Fact::EsNodes, h.number_of_nodes),
         (Fact::EsDataNodes, h.number_of_data_nodes),
@@ -205,12 +205,41 @@ fn facts(h: &ClusterHealth, colour: Colour) -> Vec<(Fact, f64)> {
         (Fact::EsDelayedUnassignedShards, h.delayed_unassigned_shards),
         (Fact::EsPendingTasks, h.number_of_pending_tasks),
     ];
-    f.extend(pairs.into_iter().filter_map(|(k, v)| v.map(|v| (k, v as f64))));
+    for (fact, v) in pairs {
+        if let Some(v) = v {
+            o.measure(fact, v as f64);
+        }
+    }
     if let Some(ms) = h.task_max_waiting_in_queue_millis {
-        f.push((Fact::EsMaxTaskWaitSeconds, ms as f64 / 1000.0));
+        o.measure(Fact::EsMaxTaskWaitSeconds, ms as f64 / 1000.0);
     }
     if let Some(p) = h.active_shards_percent_as_number {
-        f.push((Fact::EsActiveShardsPercent, p));
+        o.measure(Fact::EsActiveShardsPercent, p);
     }
-    f
+}
+
+/// Evaluates a whole `_cluster/health` answer: 200 and 408 carry a health body
+/// (408: a wait timed out, which fails); anything else is an error answer.
+pub fn evaluate_answer(cfg: &EsConfig, a: &super::client::Answer) -> Outcome {
+    let code = a.status.as_u16();
+    if code != 200 && code != 408 {
+        let mut o = Outcome::fail(super::errors::describe(code, &a.body, &a.node));
+        if code == 503 {
+            o.observed = Some(Observed::Text("unavailable".into()));
+        }
+        return o;
+    }
+    match parse(&a.body) {
+        Ok(h) => {
+            let mut o = evaluate(cfg, &h, &a.node);
+            if code == 408 {
+                o.status = Status::Fail;
+                if !h.timed_out {
+                    o.reason = format!("HTTP 408 request timeout; {}", o.reason);
+                }
+            }
+            o
+        }
+        Err(why) => Outcome::fail(format!("{why} (HTTP {code} from {})", a.node)),
+    }
 }

@@ -1,13 +1,26 @@
-//! `kind = "elasticsearch"`: cluster health (default) or a `HEAD /` ping.
+//! `kind = "elasticsearch"`: one typed client ([`client`]) and one module per
+//! `mode`, each a pure `evaluate(config, answer)`:
 //!
-//! Colour mapping: green → pass, yellow → the `yellow` setting (default warn),
-//! red → fail; thresholds (`min_nodes`, ...) turn a breach into a fail that names
-//! the threshold and the observed value. Red is HTTP 200 in Elasticsearch, so the
-//! verdict comes from the body; a 408 carries a normal body with `timed_out: true`.
+//! | mode | request | module |
+//! | --- | --- | --- |
+//! | `cluster_health` (default) | `GET /_cluster/health` | [`health`] |
+//! | `ping` | `HEAD /` | here |
+//! | `ccr` | `GET /<followers>/_ccr/stats` | [`ccr`] |
+//! | `health_report` | `GET /_health_report?verbose=false` | [`report`] |
+//! | `index_health` | `GET /_cluster/health/<indices>?level=indices` | [`indices`] |
+//! | `master` | `GET /_cat/master?format=json` | [`master`] |
+//!
+//! Colour mapping everywhere: green → pass, yellow → the `yellow` setting
+//! (default warn), red → fail. Red is HTTP 200 in Elasticsearch, so verdicts come
+//! from bodies; error answers are read by [`errors`].
 
+pub mod ccr;
 pub mod client;
 pub mod errors;
 pub mod health;
+pub mod indices;
+pub mod master;
+pub mod report;
 
 use std::time::Duration;
 
@@ -32,6 +45,10 @@ impl ElasticsearchCheck {
             EsMode::Ping => "/".to_string(),
             EsMode::ClusterHealth if cfg.local => "/_cluster/health?local=true".to_string(),
             EsMode::ClusterHealth => "/_cluster/health".to_string(),
+            EsMode::Ccr => ccr::path(cfg),
+            EsMode::HealthReport => report::PATH.to_string(),
+            EsMode::IndexHealth => indices::path(cfg),
+            EsMode::Master => master::PATH.to_string(),
         };
         Ok(ElasticsearchCheck {
             client: EsClient::new(cfg)?,
@@ -52,34 +69,6 @@ impl ElasticsearchCheck {
             Err(e) => unreachable(e),
         }
     }
-
-    async fn cluster_health(&self, budget: Duration) -> Outcome {
-        let answer = match self.client.request(Method::GET, &self.path, budget).await {
-            Ok(a) => a,
-            Err(e) => return unreachable(e),
-        };
-        let code = answer.status.as_u16();
-        if code != 200 && code != 408 {
-            let mut o = Outcome::fail(errors::describe(code, &answer.body, &answer.node));
-            if code == 503 {
-                o.observed = Some(Observed::Text("unavailable".into()));
-            }
-            return o;
-        }
-        match health::parse(&answer.body) {
-            Ok(h) => {
-                let mut o = health::evaluate(&self.cfg, &h, &answer.node);
-                if code == 408 {
-                    o.status = crate::checks::Status::Fail;
-                    if !h.timed_out {
-                        o.reason = format!("HTTP 408 request timeout; {}", o.reason);
-                    }
-                }
-                o
-            }
-            Err(why) => Outcome::fail(format!("{why} (HTTP {code} from {})", answer.node)),
-        }
-    }
 }
 
 fn unreachable(e: ClientError) -> Outcome {
@@ -89,9 +78,19 @@ fn unreachable(e: ClientError) -> Outcome {
 #[async_trait]
 impl Check for ElasticsearchCheck {
     async fn run(&self, budget: Duration) -> Outcome {
+        if self.cfg.mode == EsMode::Ping {
+            return self.ping(budget).await;
+        }
+        let answer = match self.client.request(Method::GET, &self.path, budget).await {
+            Ok(a) => a,
+            Err(e) => return unreachable(e),
+        };
         match self.cfg.mode {
-            EsMode::Ping => self.ping(budget).await,
-            EsMode::ClusterHealth => self.cluster_health(budget).await,
+            EsMode::ClusterHealth | EsMode::Ping => health::evaluate_answer(&self.cfg, &answer),
+            EsMode::Ccr => ccr::evaluate(&self.cfg, &answer),
+            EsMode::HealthReport => report::evaluate(&self.cfg, &answer),
+            EsMode::IndexHealth => indices::evaluate(&self.cfg, &answer),
+            EsMode::Master => master::evaluate(&answer),
         }
     }
 
@@ -99,6 +98,10 @@ impl Check for ElasticsearchCheck {
         match self.cfg.mode {
             EsMode::Ping => "responseTime",
             EsMode::ClusterHealth => "clusterHealth",
+            EsMode::Ccr => "ccrLag",
+            EsMode::HealthReport => "healthReport",
+            EsMode::IndexHealth => "indexHealth",
+            EsMode::Master => "master",
         }
     }
 

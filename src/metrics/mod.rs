@@ -8,6 +8,10 @@
 //! (`pass`, `warn`, `fail`, `unknown`) with value 1 for the current one.
 //! `healthgate_es_cluster_status` is 0 green, 1 yellow, 2 red.
 
+mod families;
+
+use families::FACT_FAMILIES;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use prometheus::{
@@ -39,7 +43,10 @@ pub struct Metrics {
     check_result_age: GaugeVec,
     status: IntGaugeVec,
     draining: IntGauge,
-    es: Vec<(Fact, GaugeVec)>,
+    check_max_age: GaugeVec,
+    check_critical: IntGaugeVec,
+    es_expected_nodes: GaugeVec,
+    facts: Vec<(Fact, GaugeVec)>,
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
 }
@@ -68,55 +75,6 @@ fn histogram_vec(r: &Registry, name: &str, help: &str, labels: &[&str], buckets:
     r.register(Box::new(h.clone())).expect("metric names are unique");
     h
 }
-
-/// Metric name and help for each Elasticsearch fact.
-fn es_family(f: Fact) -> Option<(&'static str, &'static str)> {
-    Some(match f {
-        Fact::EsClusterStatus => (
-            "healthgate_es_cluster_status",
-            "Cluster colour from the latest answer: 0 green, 1 yellow, 2 red.",
-        ),
-        Fact::EsNodes => ("healthgate_es_nodes", "Nodes in the cluster (number_of_nodes)."),
-        Fact::EsDataNodes => (
-            "healthgate_es_data_nodes",
-            "Data nodes in the cluster (number_of_data_nodes).",
-        ),
-        Fact::EsActiveShards => ("healthgate_es_active_shards", "Active shards, primaries and replicas."),
-        Fact::EsActivePrimaryShards => ("healthgate_es_active_primary_shards", "Active primary shards."),
-        Fact::EsRelocatingShards => ("healthgate_es_relocating_shards", "Shards relocating between nodes."),
-        Fact::EsInitializingShards => ("healthgate_es_initializing_shards", "Shards initializing."),
-        Fact::EsUnassignedShards => ("healthgate_es_unassigned_shards", "Unassigned shards."),
-        Fact::EsDelayedUnassignedShards => (
-            "healthgate_es_delayed_unassigned_shards",
-            "Unassigned shards whose allocation is delayed.",
-        ),
-        Fact::EsActiveShardsPercent => (
-            "healthgate_es_active_shards_percent",
-            "Active shards as a percentage of all shards.",
-        ),
-        Fact::EsPendingTasks => ("healthgate_es_pending_tasks", "Cluster-level tasks waiting to run."),
-        Fact::EsMaxTaskWaitSeconds => (
-            "healthgate_es_task_max_waiting_seconds",
-            "Longest time a pending task has waited, in seconds.",
-        ),
-        Fact::HttpStatus => return None,
-    })
-}
-
-const ES_FACTS: [Fact; 12] = [
-    Fact::EsClusterStatus,
-    Fact::EsNodes,
-    Fact::EsDataNodes,
-    Fact::EsActiveShards,
-    Fact::EsActivePrimaryShards,
-    Fact::EsRelocatingShards,
-    Fact::EsInitializingShards,
-    Fact::EsUnassignedShards,
-    Fact::EsDelayedUnassignedShards,
-    Fact::EsActiveShardsPercent,
-    Fact::EsPendingTasks,
-    Fact::EsMaxTaskWaitSeconds,
-];
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -192,10 +150,34 @@ impl Metrics {
         build
             .with_label_values(&[env!("CARGO_PKG_VERSION"), env!("HEALTHGATE_COMMIT")])
             .set(1);
-        let es = ES_FACTS
+        let facts = FACT_FAMILIES
             .iter()
-            .filter_map(|f| es_family(*f).map(|(n, h)| (*f, gauge_vec(&r, n, h, &["check"]))))
+            .map(|f| {
+                let labels: &[&str] = match f.subject {
+                    Some(subject) => &["check", subject],
+                    None => &["check"],
+                };
+                (f.fact, gauge_vec(&r, f.name, f.help, labels))
+            })
             .collect();
+        let check_max_age = gauge_vec(
+            &r,
+            "healthgate_check_max_age_seconds",
+            "Configured max_age of each check: an older result reports fail (stale).",
+            &["check"],
+        );
+        let check_critical = int_gauge_vec(
+            &r,
+            "healthgate_check_critical",
+            "1 when the check is critical (its failure fails the instance).",
+            &["check"],
+        );
+        let es_expected_nodes = gauge_vec(
+            &r,
+            "healthgate_es_expected_nodes",
+            "Configured min_nodes of an Elasticsearch check (absent when not set).",
+            &["check"],
+        );
         let http_requests = counter_vec(
             &r,
             "healthgate_http_requests_total",
@@ -223,14 +205,31 @@ impl Metrics {
             check_result_age,
             status,
             draining,
-            es,
+            check_max_age,
+            check_critical,
+            es_expected_nodes,
+            facts,
             http_requests,
             http_duration,
         }
     }
 
-    /// Declares a check so its series exist (as `unknown`) before the first result.
-    pub fn declare_check(&self, check: &str) {
+    /// Declares a check so its series exist (as `unknown`) before the first result,
+    /// with the configuration values alert rules compare against.
+    pub fn declare_check(
+        &self,
+        check: &str,
+        critical: bool,
+        max_age: std::time::Duration,
+        expected_nodes: Option<u64>,
+    ) {
+        self.check_max_age
+            .with_label_values(&[check])
+            .set(max_age.as_secs_f64());
+        self.check_critical.with_label_values(&[check]).set(i64::from(critical));
+        if let Some(n) = expected_nodes {
+            self.es_expected_nodes.with_label_values(&[check]).set(n as f64);
+        }
         self.set_check_state(check, State::Unknown);
         self.check_consecutive_failures.with_label_values(&[check]).set(0);
         self.check_transitions.with_label_values(&[check]);
@@ -247,9 +246,13 @@ impl Metrics {
         self.check_consecutive_failures
             .with_label_values(&[check])
             .set(i64::from(consecutive_failures));
-        for (fact, value) in &outcome.facts {
-            if let Some((_, g)) = self.es.iter().find(|(f, _)| f == fact) {
-                g.with_label_values(&[check]).set(*value);
+        for m in &outcome.facts {
+            let Some((_, g)) = self.facts.iter().find(|(f, _)| *f == m.fact) else {
+                continue;
+            };
+            match &m.subject {
+                Some(subject) => g.with_label_values(&[check, subject]).set(m.value),
+                None => g.with_label_values(&[check]).set(m.value),
             }
         }
     }
