@@ -1,0 +1,290 @@
+//! The shipped Prometheus rules and healthgate's /metrics, checked by the real
+//! promtool and a real Prometheus (Debian `prometheus`, installed by scripts/test).
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use healthgate::simulator::Mode;
+
+const RULES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/prometheus");
+
+fn tool(name: &str) -> PathBuf {
+    for dir in ["/usr/bin", "/usr/local/bin", "/bin"] {
+        let p = Path::new(dir).join(name);
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!("{name} not found: run ./scripts/test, which installs the Debian package prometheus");
+}
+
+#[test]
+fn shipped_rules_pass_promtool_check_and_unit_tests() {
+    let out = Command::new(tool("promtool"))
+        .args(["check", "rules", "healthgate.rules.yml"])
+        .current_dir(RULES_DIR)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = Command::new(tool("promtool"))
+        .args(["test", "rules", "healthgate.rules.test.yml"])
+        .current_dir(RULES_DIR)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("SUCCESS"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(tool("promtool"))
+        .args(["check", "config", "prometheus.yml"])
+        .current_dir(RULES_DIR)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[tokio::test]
+async fn metrics_pass_promtool_check_metrics_without_warnings() {
+    let sim = spawn_sim().await;
+    let url = sim.url();
+    let mut cfg = String::new();
+    cfg.push_str(&es_check("es", &[url.clone()], "200ms", "100ms", "min_nodes = 1"));
+    cfg.push_str(&es_check(
+        "ccr",
+        &[url.clone()],
+        "200ms",
+        "100ms",
+        "mode = \"ccr\"\nfollowers = [\"follower_index\"]",
+    ));
+    cfg.push_str(&es_check(
+        "report",
+        &[url.clone()],
+        "200ms",
+        "100ms",
+        "mode = \"health_report\"",
+    ));
+    cfg.push_str(&es_check(
+        "idx",
+        &[url.clone()],
+        "200ms",
+        "100ms",
+        "mode = \"index_health\"\nindices = [\"orders\"]",
+    ));
+    cfg.push_str(&es_check(
+        "master",
+        &[url.clone()],
+        "200ms",
+        "100ms",
+        "mode = \"master\"",
+    ));
+    cfg.push_str(&format!(
+        "[[checks]]\nname = \"app\"\nkind = \"http\"\nurl = \"{url}/\"\njitter = \"0s\"\ninterval = \"200ms\"\ntimeout = \"100ms\"\n"
+    ));
+    let app = spawn_app(&cfg).await;
+    app.wait_for("/healthz", Duration::from_secs(5), |a| {
+        a.status == 200 && !a.body.contains("unknown")
+    })
+    .await;
+    app.get("/healthz?verbose").await;
+    app.get("/nope").await;
+    let metrics = app.get("/metrics").await.body;
+    let mut child = Command::new(tool("promtool"))
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(metrics.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "promtool check metrics said:\n{said}"
+    );
+    // Every family the README documents is present.
+    for family in [
+        "healthgate_check_status",
+        "healthgate_check_duration_seconds_bucket",
+        "healthgate_check_runs_total",
+        "healthgate_check_consecutive_failures",
+        "healthgate_check_last_transition_timestamp_seconds",
+        "healthgate_check_transitions_total",
+        "healthgate_check_result_age_seconds",
+        "healthgate_check_max_age_seconds",
+        "healthgate_check_critical",
+        "healthgate_status",
+        "healthgate_draining",
+        "healthgate_build_info",
+        "healthgate_es_cluster_status",
+        "healthgate_es_nodes",
+        "healthgate_es_data_nodes",
+        "healthgate_es_active_shards",
+        "healthgate_es_active_primary_shards",
+        "healthgate_es_relocating_shards",
+        "healthgate_es_initializing_shards",
+        "healthgate_es_unassigned_shards",
+        "healthgate_es_delayed_unassigned_shards",
+        "healthgate_es_active_shards_percent",
+        "healthgate_es_pending_tasks",
+        "healthgate_es_task_max_waiting_seconds",
+        "healthgate_es_expected_nodes",
+        "healthgate_es_ccr_lag_operations",
+        "healthgate_es_ccr_time_since_last_read_seconds",
+        "healthgate_es_ccr_read_exceptions",
+        "healthgate_es_ccr_fatal_exception",
+        "healthgate_es_health_report_status",
+        "healthgate_es_health_indicator_status",
+        "healthgate_es_index_status",
+        "healthgate_es_master_present",
+        "healthgate_http_check_status_code",
+        "healthgate_http_requests_total",
+        "healthgate_http_request_duration_seconds_bucket",
+        "process_resident_memory_bytes",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l.starts_with(family)),
+            "family {family} missing"
+        );
+    }
+    for line in metrics.lines().filter(|l| !l.starts_with('#')) {
+        assert!(!line.contains("127.0.0.1"), "no URL or address in labels: {line}");
+    }
+}
+
+/// A Prometheus child in a temp dir, stopped on drop.
+struct Prometheus {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_prometheus(target: &str, rules: &str) -> Prometheus {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yml"), rules).unwrap();
+    let cfg = format!(
+        "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: [\"{}\"]\nscrape_configs: [{{job_name: healthgate, static_configs: [{{targets: [\"{target}\"]}}]}}]\n",
+        dir.path().join("rules.yml").display()
+    );
+    std::fs::write(dir.path().join("prometheus.yml"), cfg).unwrap();
+    let port = free_port();
+    let child = Command::new(tool("prometheus"))
+        .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
+        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--log.level=warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Prometheus { child, port, _dir: dir }
+}
+
+/// The state (`pending`/`firing`) of an alert, or `None` when inactive.
+async fn alert_state(client: &reqwest::Client, port: u16, name: &str) -> Option<String> {
+    let v: serde_json::Value = client
+        .get(format!("http://127.0.0.1:{port}/api/v1/alerts"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())?;
+    v["data"]["alerts"]
+        .as_array()?
+        .iter()
+        .find(|a| a["labels"]["alertname"] == name)
+        .and_then(|a| a["state"].as_str().map(str::to_string))
+}
+
+#[tokio::test]
+async fn real_prometheus_sees_the_red_alert_pend_fire_and_resolve() {
+    let sim = spawn_sim().await;
+    let app = spawn_app(&es_check("es", &[sim.url()], "500ms", "250ms", "")).await;
+    app.wait_for("/healthz", Duration::from_secs(5), |a| a.status == 200)
+        .await;
+    // The shipped rules, with the RED alert's `for` shortened for the test.
+    let rules = std::fs::read_to_string(Path::new(RULES_DIR).join("healthgate.rules.yml")).unwrap();
+    let at = rules.find("alert: ElasticsearchClusterRed").unwrap();
+    let for_at = at + rules[at..].find("for: 1m").unwrap();
+    let rules = format!("{}for: 3s{}", &rules[..for_at], &rules[for_at + "for: 1m".len()..]);
+    let prom = start_prometheus(&app.addr.to_string(), &rules);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+
+    // Wait until Prometheus scrapes healthgate (its target refresh takes ~5 s).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let up: Option<serde_json::Value> = match client
+            .get(format!(
+                "http://127.0.0.1:{}/api/v1/query?query=healthgate_es_cluster_status",
+                prom.port
+            ))
+            .send()
+            .await
+        {
+            Ok(r) => r.text().await.ok().and_then(|t| serde_json::from_str(&t).ok()),
+            Err(_) => None,
+        };
+        if up.is_some_and(|v| v["data"]["result"].as_array().is_some_and(|r| !r.is_empty())) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "Prometheus never scraped healthgate");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(alert_state(&client, prom.port, "ElasticsearchClusterRed").await, None);
+
+    sim.set_mode(Mode::Red).await.unwrap();
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.last().map(String::as_str) != Some("firing") {
+        if let Some(s) = alert_state(&client, prom.port, "ElasticsearchClusterRed").await {
+            if seen.last() != Some(&s) {
+                seen.push(s);
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "RED alert did not fire; states seen: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(seen, ["pending", "firing"], "the alert goes pending, then firing");
+
+    sim.set_mode(Mode::Green).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while alert_state(&client, prom.port, "ElasticsearchClusterRed")
+        .await
+        .is_some()
+    {
+        assert!(Instant::now() < deadline, "RED alert did not resolve after green");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
