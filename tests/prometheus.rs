@@ -55,31 +55,37 @@ async fn metrics_pass_promtool_check_metrics_without_warnings() {
     let sim = spawn_sim().await;
     let url = sim.url();
     let mut cfg = String::new();
-    cfg.push_str(&es_check("es", &[url.clone()], "200ms", "100ms", "min_nodes = 1"));
+    cfg.push_str(&es_check(
+        "es",
+        std::slice::from_ref(&url),
+        "200ms",
+        "100ms",
+        "min_nodes = 1",
+    ));
     cfg.push_str(&es_check(
         "ccr",
-        &[url.clone()],
+        std::slice::from_ref(&url),
         "200ms",
         "100ms",
         "mode = \"ccr\"\nfollowers = [\"follower_index\"]",
     ));
     cfg.push_str(&es_check(
         "report",
-        &[url.clone()],
+        std::slice::from_ref(&url),
         "200ms",
         "100ms",
         "mode = \"health_report\"",
     ));
     cfg.push_str(&es_check(
         "idx",
-        &[url.clone()],
+        std::slice::from_ref(&url),
         "200ms",
         "100ms",
         "mode = \"index_health\"\nindices = [\"orders\"]",
     ));
     cfg.push_str(&es_check(
         "master",
-        &[url.clone()],
+        std::slice::from_ref(&url),
         "200ms",
         "100ms",
         "mode = \"master\"",
