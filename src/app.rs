@@ -11,9 +11,10 @@ use tokio::sync::mpsc;
 
 use crate::checks::{self, Check};
 use crate::config::{Config, Schedule};
-use crate::http::{router, AppState, DetailsPolicy};
+use crate::http::{router, AdminState, AppState, DetailsPolicy};
 use crate::metrics::Metrics;
 use crate::publisher::{CheckInfo, Event, Publisher, SharedSnapshot};
+use crate::snapshot::Presentation;
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,7 @@ pub enum AppError {
 pub struct App {
     listener: TcpListener,
     addr: SocketAddr,
+    agent: Option<TcpListener>,
     state: AppState,
     publisher: Publisher,
     checks: Vec<(Arc<dyn Check>, Schedule)>,
@@ -73,12 +75,11 @@ impl App {
             runnable.push((check, c.schedule));
         }
         let metrics = Arc::new(Metrics::new());
-        let (publisher, snapshot) = Publisher::new(
-            &parts,
-            config.server.status_codes,
-            config.redactor.clone(),
-            metrics.clone(),
-        );
+        let how = Presentation {
+            codes: config.server.status_codes,
+            agent: config.server.agent_replies.clone(),
+        };
+        let (publisher, snapshot) = Publisher::new(&parts, how, config.redactor.clone(), metrics.clone());
         let addr = config.server.listen;
         let listener = TcpListener::bind(addr)
             .await
@@ -86,11 +87,25 @@ impl App {
         let addr = listener
             .local_addr()
             .map_err(|source| AppError::Listen { addr, source })?;
+        let agent = match config.server.agent_listen {
+            Some(addr) => {
+                let l = TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| AppError::Listen { addr, source })?;
+                Some(l)
+            }
+            None => None,
+        };
         let (events, events_rx) = mpsc::channel(1024);
         Ok(App {
             listener,
             addr,
+            agent,
             state: AppState {
+                admin: config.server.admin_token.clone().map(|token| AdminState {
+                    token,
+                    events: events.clone(),
+                }),
                 snapshot,
                 metrics,
                 details: DetailsPolicy {
@@ -112,6 +127,11 @@ impl App {
         self.addr
     }
 
+    /// The agent-check listener's address, when configured.
+    pub fn agent_addr(&self) -> Option<SocketAddr> {
+        self.agent.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// The published snapshot handle.
     pub fn snapshot(&self) -> SharedSnapshot {
         self.state.snapshot.clone()
@@ -129,14 +149,16 @@ impl App {
             grace,
             events,
             events_rx,
+            agent,
             ..
         } = self;
+        let agent_task = agent.map(|l| tokio::spawn(crate::agent::serve(l, state.snapshot.clone())));
         let publisher_task = tokio::spawn(publisher.run(events_rx));
         let mut schedulers = crate::scheduler::spawn_all(checks, events.clone(), max_in_flight);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(state);
         let server = tokio::spawn(async move {
-            axum::serve(listener, app)
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(async {
                     let _ = stop_rx.await;
                 })
@@ -154,6 +176,9 @@ impl App {
             Err(_) => Ok(()),
         };
         schedulers.abort_all();
+        if let Some(t) = agent_task {
+            t.abort();
+        }
         drop(events);
         publisher_task.abort();
         tracing::info!("stopped");

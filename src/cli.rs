@@ -11,6 +11,9 @@ use crate::config::{CheckKind, Config, ConfigError, EsAuth};
 use crate::telemetry::LogFormat;
 
 mod demo;
+mod maint;
+
+pub use maint::MaintAction;
 
 /// healthgate: cached dependency health for load balancers, Kubernetes and Prometheus.
 #[derive(Debug, Parser)]
@@ -41,6 +44,18 @@ pub enum Command {
         /// Give up after this long.
         #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
         timeout: Duration,
+    },
+    /// Enter or leave maintenance through a running healthgate's admin API.
+    Maint {
+        /// on, off or status.
+        #[command(subcommand)]
+        action: MaintAction,
+        /// The running healthgate.
+        #[arg(long, default_value = "http://127.0.0.1:9898", global = true)]
+        url: String,
+        /// File holding the admin token (default: $HEALTHGATE_ADMIN_TOKEN).
+        #[arg(long, global = true)]
+        token_file: Option<PathBuf>,
     },
     /// Run against a built-in simulated Elasticsearch cluster whose colour you flip.
     Demo {
@@ -89,6 +104,11 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
         Command::CheckConfig => check_config(cli.config),
         Command::Probe { url, timeout } => Ok(probe(&url, timeout).await),
         Command::Demo { listen } => demo::run(listen).await,
+        Command::Maint {
+            action,
+            url,
+            token_file,
+        } => maint::run(action, &url, token_file.as_ref()).await,
         Command::Simulate { listen, control, mode } => simulate(listen, control, &mode).await,
     }
 }

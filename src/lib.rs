@@ -16,7 +16,8 @@
 //! | [`health`] | per-check state: hysteresis (`rise`/`fall`), staleness, aggregation into an overall status |
 //! | [`snapshot`] | the immutable published state and its pre-rendered response bodies |
 //! | [`publisher`] | the single writer: folds results into state, publishes snapshots, updates metrics |
-//! | [`http`] | the axum router: `/healthz`, `/readyz`, `/livez`, `/metrics`; handlers only read |
+//! | [`http`] | the axum router: `/healthz`, `/readyz`, `/livez`, `/metrics`, `/admin`; handlers only read |
+//! | [`agent`] | the HAProxy agent-check listener: one pre-rendered line per connection |
 //! | [`metrics`] | one struct owning a Prometheus registry with bounded labels |
 //! | [`telemetry`] | tracing subscriber setup (text or JSON) |
 //! | [`shutdown`] | signals, draining, the grace period |
@@ -24,6 +25,7 @@
 //! | [`simulator`] | an Elasticsearch simulator replaying captured responses, for tests and the demo |
 //! | [`cli`] | command-line interface: run, `check-config`, `probe`, `demo`, `simulate` |
 
+pub mod agent;
 pub mod app;
 pub mod checks;
 pub mod cli;

@@ -13,11 +13,11 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::checks::Status;
-use crate::config::{CheckConfig, StatusCodes};
+use crate::config::CheckConfig;
 use crate::health::{CheckState, Record, State};
 use crate::metrics::Metrics;
 use crate::secret::Redactor;
-use crate::snapshot::{CheckView, Override, Snapshot};
+use crate::snapshot::{CheckView, Maintenance, Override, Presentation, Snapshot};
 
 /// What the publisher is told.
 #[derive(Debug)]
@@ -31,6 +31,8 @@ pub enum Event {
     },
     /// Start draining: readiness fails from now on.
     Drain,
+    /// Enter (`Some`) or leave (`None`) maintenance.
+    Maintenance(Option<Maintenance>),
 }
 
 /// Static facts about a check, fixed at build time.
@@ -59,9 +61,10 @@ pub struct Publisher {
     states: Vec<CheckState>,
     reported: Vec<State>,
     overall: Option<Status>,
-    override_: Option<Override>,
+    draining: bool,
+    maintenance: Option<Maintenance>,
     generation: u64,
-    codes: StatusCodes,
+    how: Presentation,
     redactor: Redactor,
     out: SharedSnapshot,
     metrics: Arc<Metrics>,
@@ -71,7 +74,7 @@ impl Publisher {
     /// Creates the publisher and publishes the initial all-`unknown` snapshot.
     pub fn new(
         checks: &[(CheckConfig, CheckInfo)],
-        codes: StatusCodes,
+        how: Presentation,
         redactor: Redactor,
         metrics: Arc<Metrics>,
     ) -> (Publisher, SharedSnapshot) {
@@ -84,11 +87,12 @@ impl Publisher {
             reported: vec![State::Unknown; infos.len()],
             infos,
             overall: None,
-            override_: None,
+            draining: false,
+            maintenance: None,
             generation: 0,
-            codes,
             redactor,
-            out: Arc::new(ArcSwap::from_pointee(Snapshot::build(0, Vec::new(), None, codes))),
+            out: Arc::new(ArcSwap::from_pointee(Snapshot::build(0, Vec::new(), None, &how))),
+            how,
             metrics,
         };
         p.publish();
@@ -100,7 +104,11 @@ impl Publisher {
     pub async fn run(mut self, mut rx: mpsc::Receiver<Event>) {
         loop {
             let now = Instant::now();
-            let wake = self.states.iter().filter_map(|s| s.stale_at(now)).min();
+            let stale = self.states.iter().filter_map(|s| s.stale_at(now)).min();
+            let wake = match (stale, self.maintenance_ends(now)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let event = match wake {
                 Some(at) => tokio::select! {
                     ev = rx.recv() => ev.map(Some),
@@ -140,11 +148,43 @@ impl Publisher {
                 );
             }
             Event::Drain => {
-                if self.override_.is_none() {
+                if !self.draining {
                     tracing::info!("draining: readiness now fails; liveness stays up");
                 }
-                self.override_ = Some(Override::Draining);
+                self.draining = true;
             }
+            Event::Maintenance(Some(m)) => {
+                tracing::warn!(reason = %m.reason, until = %humantime::format_rfc3339_seconds(m.until), "maintenance on: readiness fails, the agent says maint");
+                self.maintenance = Some(m);
+            }
+            Event::Maintenance(None) => {
+                if self.maintenance.take().is_some() {
+                    tracing::info!("maintenance off");
+                }
+            }
+        }
+    }
+
+    /// When the maintenance window ends, on the monotonic clock.
+    fn maintenance_ends(&self, now: Instant) -> Option<Instant> {
+        let m = self.maintenance.as_ref()?;
+        let left = m.until.duration_since(std::time::SystemTime::now()).unwrap_or_default();
+        Some(now + left)
+    }
+
+    fn override_now(&mut self) -> Option<Override> {
+        if self
+            .maintenance
+            .as_ref()
+            .is_some_and(|m| m.until <= std::time::SystemTime::now())
+        {
+            let m = self.maintenance.take().expect("checked above");
+            tracing::info!(reason = %m.reason, "maintenance expired");
+        }
+        if self.draining {
+            Some(Override::Draining)
+        } else {
+            self.maintenance.clone().map(Override::Maintenance)
         }
     }
 
@@ -178,7 +218,8 @@ impl Publisher {
             });
         }
         self.generation += 1;
-        let snap = Snapshot::build(self.generation, views, self.override_.clone(), self.codes);
+        let ov = self.override_now();
+        let snap = Snapshot::build(self.generation, views, ov, &self.how);
         let status = snap.status();
         if self.overall != Some(status) {
             tracing::info!(
@@ -221,7 +262,11 @@ mod tests {
                 (c.clone(), info)
             })
             .collect();
-        Publisher::new(&parts, cfg.server.status_codes, cfg.redactor, Arc::new(Metrics::new()))
+        let how = Presentation {
+            codes: cfg.server.status_codes,
+            agent: Default::default(),
+        };
+        Publisher::new(&parts, how, cfg.redactor, Arc::new(Metrics::new()))
     }
 
     fn pass() -> Event {

@@ -12,7 +12,7 @@ use healthgate::health::State;
 use healthgate::http::{router, AppState, DetailsPolicy};
 use healthgate::metrics::Metrics;
 use healthgate::secret::Secret;
-use healthgate::snapshot::{CheckView, Override, Snapshot};
+use healthgate::snapshot::{CheckView, Override, Presentation, Snapshot};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -21,6 +21,13 @@ const CODES: StatusCodes = StatusCodes {
     warn: 200,
     fail: 503,
 };
+
+fn how(codes: StatusCodes) -> Presentation {
+    Presentation {
+        codes,
+        agent: Default::default(),
+    }
+}
 
 fn view(name: &str, critical: bool, state: State, output: &str) -> CheckView {
     CheckView {
@@ -38,7 +45,8 @@ fn view(name: &str, critical: bool, state: State, output: &str) -> CheckView {
 
 fn state(checks: Vec<CheckView>, ov: Option<Override>, mode: ShowDetails) -> AppState {
     AppState {
-        snapshot: Arc::new(ArcSwap::from_pointee(Snapshot::build(1, checks, ov, CODES))),
+        admin: None,
+        snapshot: Arc::new(ArcSwap::from_pointee(Snapshot::build(1, checks, ov, &how(CODES)))),
         metrics: Arc::new(Metrics::new()),
         details: DetailsPolicy {
             mode,
@@ -202,7 +210,8 @@ async fn custom_status_codes() {
         fail: 500,
     };
     let app = AppState {
-        snapshot: Arc::new(ArcSwap::from_pointee(Snapshot::build(1, mixed(), None, codes))),
+        admin: None,
+        snapshot: Arc::new(ArcSwap::from_pointee(Snapshot::build(1, mixed(), None, &how(codes)))),
         metrics: Arc::new(Metrics::new()),
         details: DetailsPolicy {
             mode: ShowDetails::Never,
@@ -227,4 +236,44 @@ async fn metrics_are_served_from_memory() {
         body.contains(r#"healthgate_http_requests_total{code="200",route="/healthz"} 1"#),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn agent_lines_for_every_state() {
+    let line = |checks: Vec<CheckView>, ov: Option<Override>| {
+        String::from_utf8(Snapshot::build(1, checks, ov, &how(CODES)).agent_line.to_vec()).unwrap()
+    };
+    let pass = || view("es", true, State::Known(Status::Pass), "green");
+    assert_eq!(line(vec![pass()], None), "up ready 100%\n");
+    assert_eq!(line(mixed(), None), "up ready 50%\n", "warn");
+    assert_eq!(
+        line(
+            vec![view(
+                "es",
+                true,
+                State::Known(Status::Fail),
+                "cluster \"x\" is red\r\n\u{e9}"
+            )],
+            None
+        ),
+        "down #es: cluster \"x\" is red\n",
+        "one sanitised ASCII line"
+    );
+    assert_eq!(line(vec![pass()], Some(Override::Draining)), "drain\n");
+    let m = healthgate::snapshot::Maintenance {
+        reason: "kernel upgrade".into(),
+        until: SystemTime::now() + Duration::from_secs(60),
+    };
+    assert_eq!(
+        line(vec![pass()], Some(Override::Maintenance(m))),
+        "maint #kernel upgrade\n"
+    );
+}
+
+#[tokio::test]
+async fn admin_api_is_off_without_a_token() {
+    let app = state(mixed(), None, ShowDetails::Never);
+    let (status, _, body) = call(&app, Method::GET, "/admin/maintenance", &[]).await;
+    assert_eq!(status, 404);
+    assert!(body.contains("admin API is off"));
 }

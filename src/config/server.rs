@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::fields::{Problems, Table};
 use super::parse_listen;
 use crate::secret::{Redactor, Secret};
+use crate::snapshot::AgentReplies;
 
 /// Who may see check reasons and observed values in health bodies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +46,12 @@ pub struct ServerConfig {
     pub status_codes: StatusCodes,
     /// How many check rounds may be in flight at once across all checks.
     pub max_concurrent_checks: usize,
+    /// Where the HAProxy agent-check listener listens (off when absent).
+    pub agent_listen: Option<SocketAddr>,
+    /// Agent replies for pass and warn.
+    pub agent_replies: AgentReplies,
+    /// Bearer token for `/admin/*`; no token, no admin API.
+    pub admin_token: Option<Secret>,
 }
 
 pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redactor) -> Option<ServerConfig> {
@@ -59,6 +66,9 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
             fail: 503,
         },
         max_concurrent_checks: 64,
+        agent_listen: None,
+        agent_replies: AgentReplies::default(),
+        admin_token: None,
     };
     let Some(t) = t else { return Some(s) };
     let before = problems.len();
@@ -103,6 +113,30 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
             s.max_concurrent_checks = n as usize;
         }
     }
+    if let Some(text) = t.str("agent_listen") {
+        match parse_listen(&text) {
+            Ok(a) => s.agent_listen = Some(a),
+            Err(e) => t.problem("agent_listen", &e),
+        }
+    }
+    if let Some(replies) = t.table("agent_replies") {
+        for (key, slot) in [("pass", &mut s.agent_replies.pass), ("warn", &mut s.agent_replies.warn)] {
+            if let Some(text) = replies.str(key) {
+                match check_agent_reply(&text) {
+                    Ok(()) => *slot = text,
+                    Err(e) => replies.problem(key, &e),
+                }
+            }
+        }
+        replies.finish();
+    }
+    s.admin_token = t.secret("admin_token");
+    if let Some(tok) = &s.admin_token {
+        redactor.add(tok);
+        if tok.expose().len() < 16 {
+            t.problem("admin_token_env", "the admin token must be at least 16 characters");
+        }
+    }
     if let Some(codes) = t.table("status_codes") {
         for (key, slot) in [
             ("pass", &mut s.status_codes.pass),
@@ -121,4 +155,28 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
     }
     t.finish();
     (problems.len() == before).then_some(s)
+}
+
+/// Agent replies are words of HAProxy's agent protocol on one ASCII line, e.g.
+/// `up ready 100%` or `up 50%`.
+fn check_agent_reply(text: &str) -> Result<(), String> {
+    const WORDS: &[&str] = &["up", "down", "ready", "drain", "maint", "stopped", "fail"];
+    if text.is_empty() || !text.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+        return Err(format!(
+            "invalid agent reply \"{}\" (one line of printable ASCII)",
+            text.escape_default()
+        ));
+    }
+    for word in text.split_whitespace() {
+        let pct = word
+            .strip_suffix('%')
+            .and_then(|n| n.parse::<u16>().ok())
+            .is_some_and(|n| n <= 256);
+        if !pct && !WORDS.contains(&word) && !word.starts_with("maxconn:") {
+            return Err(format!(
+                "invalid agent reply \"{text}\": \"{word}\" is not an agent word (up, down, ready, drain, maint, N%, maxconn:N)"
+            ));
+        }
+    }
+    Ok(())
 }

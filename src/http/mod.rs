@@ -7,7 +7,9 @@
 //! | `GET/HEAD /healthz/{check}`, `/readyz/{check}` | one check alone |
 //! | `GET/HEAD /livez` | 200 whenever the process serves; never looks at checks |
 //! | `GET /metrics` | Prometheus text format |
+//! | `GET/POST/DELETE /admin/maintenance` | maintenance window (bearer token; off without one) |
 
+mod admin;
 mod health;
 mod query;
 
@@ -55,9 +57,20 @@ impl DetailsPolicy {
     }
 }
 
+/// What the admin API needs: its token and a way to tell the publisher.
+#[derive(Clone)]
+pub struct AdminState {
+    /// The bearer token.
+    pub token: Secret,
+    /// Events to the publisher.
+    pub events: tokio::sync::mpsc::Sender<crate::publisher::Event>,
+}
+
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
+    /// The admin API, when a token is configured.
+    pub admin: Option<AdminState>,
     /// The published snapshot.
     pub snapshot: SharedSnapshot,
     /// Metrics registry.
@@ -68,7 +81,17 @@ pub struct AppState {
 
 /// Builds the router.
 pub fn router(state: AppState) -> Router {
+    let admin = Router::new()
+        .route(
+            "/admin/maintenance",
+            get(admin::get).post(admin::set).delete(admin::clear),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin::require_token,
+        ));
     Router::new()
+        .merge(admin)
         .route("/healthz", get(health::aggregate))
         .route("/readyz", get(health::aggregate))
         .route("/healthz/{check}", get(health::one))

@@ -73,6 +73,44 @@ impl Variants {
 pub enum Override {
     /// Shutting down: readiness fails so load balancers move away first.
     Draining,
+    /// Taken out by an operator until `until` (or until lifted).
+    Maintenance(Maintenance),
+}
+
+/// An operator's maintenance window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Maintenance {
+    /// Why (one line, shown to load balancers and in bodies).
+    pub reason: String,
+    /// When it ends by itself.
+    pub until: std::time::SystemTime,
+}
+
+/// The agent-check replies for the healthy states (HAProxy agent protocol words).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentReplies {
+    /// For `pass` (default `up ready 100%`).
+    pub pass: String,
+    /// For `warn` (default `up ready 50%`: degraded, so fewer requests).
+    pub warn: String,
+}
+
+impl Default for AgentReplies {
+    fn default() -> Self {
+        AgentReplies {
+            pass: "up ready 100%".into(),
+            warn: "up ready 50%".into(),
+        }
+    }
+}
+
+/// How states become answers: HTTP codes and agent replies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presentation {
+    /// HTTP status per overall status.
+    pub codes: StatusCodes,
+    /// Agent-check replies.
+    pub agent: AgentReplies,
 }
 
 /// The published state.
@@ -88,6 +126,8 @@ pub struct Snapshot {
     pub checks: Vec<CheckView>,
     /// The status codes used to render (kept for `?exclude=` renders).
     pub codes: StatusCodes,
+    /// The HAProxy agent-check line (`up ready 100%`, `down #reason`, `drain`, `maint #reason`).
+    pub agent_line: Bytes,
     by_name: HashMap<String, usize>,
     aggregate: Variants,
     per_check: Vec<Variants>,
@@ -95,7 +135,8 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Builds a snapshot and renders its answers.
-    pub fn build(generation: u64, checks: Vec<CheckView>, override_: Option<Override>, codes: StatusCodes) -> Snapshot {
+    pub fn build(generation: u64, checks: Vec<CheckView>, override_: Option<Override>, how: &Presentation) -> Snapshot {
+        let codes = how.codes;
         let checks_status = crate::health::aggregate(checks.iter().map(|c| (c.critical, c.state)));
         let refs: Vec<&CheckView> = checks.iter().collect();
         let aggregate = render::variants(&refs, override_.as_ref(), codes, Subject::Aggregate);
@@ -104,7 +145,9 @@ impl Snapshot {
             .map(|c| render::variants(&[c], override_.as_ref(), codes, Subject::Alone))
             .collect();
         let by_name = checks.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
+        let agent_line = render::agent_line(&refs, override_.as_ref(), &how.agent);
         Snapshot {
+            agent_line,
             generation,
             checks_status,
             override_,
@@ -122,6 +165,14 @@ impl Snapshot {
             Status::Fail
         } else {
             self.checks_status
+        }
+    }
+
+    /// The maintenance window in force, if any.
+    pub fn maintenance(&self) -> Option<&Maintenance> {
+        match &self.override_ {
+            Some(Override::Maintenance(m)) => Some(m),
+            _ => None,
         }
     }
 

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
-use super::{CheckView, Override, Prepared, Variants};
+use super::{AgentReplies, CheckView, Override, Prepared, Variants};
 use crate::checks::{Observed, Status};
 use crate::config::StatusCodes;
 use crate::health::{aggregate, State};
@@ -96,10 +96,51 @@ fn word(status: Status) -> &'static str {
     }
 }
 
-fn override_text(ov: &Override) -> &'static str {
+fn override_text(ov: &Override) -> String {
     match ov {
-        Override::Draining => "draining: shutting down",
+        Override::Draining => "draining: shutting down".into(),
+        Override::Maintenance(m) => format!(
+            "maintenance until {}: {}",
+            humantime::format_rfc3339_seconds(m.until),
+            m.reason
+        ),
     }
+}
+
+/// One short printable ASCII line for the agent protocol (HAProxy shows it in
+/// its stats and logs).
+fn agent_reason(text: &str) -> String {
+    let ascii: String = text
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { ' ' })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    ascii.chars().take(100).collect()
+}
+
+/// The agent-check reply: always a full state line.
+pub(super) fn agent_line(checks: &[&CheckView], ov: Option<&Override>, replies: &AgentReplies) -> Bytes {
+    let line = match ov {
+        Some(Override::Draining) => "drain".to_string(),
+        Some(Override::Maintenance(m)) => format!("maint #{}", agent_reason(&m.reason)),
+        None => match overall(checks, None, Subject::Aggregate) {
+            Status::Pass => replies.pass.clone(),
+            Status::Warn => replies.warn.clone(),
+            Status::Fail => {
+                let why = checks
+                    .iter()
+                    .find(|c| {
+                        c.critical && c.state != State::Known(Status::Pass) && c.state != State::Known(Status::Warn)
+                    })
+                    .map(|c| format!("{}: {}", c.name, c.output))
+                    .unwrap_or_default();
+                format!("down #{}", agent_reason(&why))
+            }
+        },
+    };
+    Bytes::from(format!("{line}\n"))
 }
 
 /// The health+json body.

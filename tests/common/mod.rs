@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 /// A running healthgate.
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub agent: Option<SocketAddr>,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -26,17 +27,25 @@ pub async fn spawn_sim() -> Simulator {
 
 /// Starts healthgate with `toml` (its `[server] listen` is forced to port 0, grace 0s).
 pub async fn spawn_app(toml: &str) -> TestApp {
-    let full =
-        format!("[server]\nlisten = \"127.0.0.1:0\"\nshutdown_grace = \"0s\"\nshow_details = \"always\"\n{toml}");
+    spawn_app_with("", toml).await
+}
+
+/// Like [`spawn_app`], with extra `[server]` keys.
+pub async fn spawn_app_with(server_extra: &str, toml: &str) -> TestApp {
+    let full = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\nshutdown_grace = \"0s\"\nshow_details = \"always\"\n{server_extra}\n{toml}"
+    );
     let config = Config::from_toml_str(&full).unwrap_or_else(|e| panic!("test config invalid: {e}"));
     let app = App::build(config).await.expect("app builds");
     let addr = app.local_addr();
+    let agent = app.agent_addr();
     let (tx, rx) = oneshot::channel();
     let task = tokio::spawn(app.run(async {
         let _ = rx.await;
     }));
     TestApp {
         addr,
+        agent,
         client: reqwest::Client::builder().no_proxy().build().unwrap(),
         stop: Some(tx),
         task: Some(task),
@@ -61,6 +70,17 @@ pub struct Answer {
 }
 
 impl TestApp {
+    /// Connects to the agent listener and reads its one line.
+    pub async fn agent_line(&self) -> String {
+        use tokio::io::AsyncReadExt;
+        let mut s = tokio::net::TcpStream::connect(self.agent.expect("agent_listen configured"))
+            .await
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
