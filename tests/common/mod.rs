@@ -32,8 +32,13 @@ pub async fn spawn_app(toml: &str) -> TestApp {
 
 /// Like [`spawn_app`], with extra `[server]` keys.
 pub async fn spawn_app_with(server_extra: &str, toml: &str) -> TestApp {
+    spawn_app_on("127.0.0.1:0", "0s", server_extra, toml).await
+}
+
+/// Like [`spawn_app`], on a given address and shutdown grace.
+pub async fn spawn_app_on(listen: &str, grace: &str, server_extra: &str, toml: &str) -> TestApp {
     let full = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\nshutdown_grace = \"0s\"\nshow_details = \"always\"\n{server_extra}\n{toml}"
+        "[server]\nlisten = \"{listen}\"\nshutdown_grace = \"{grace}\"\nshow_details = \"always\"\n{server_extra}\n{toml}"
     );
     let config = Config::from_toml_str(&full).unwrap_or_else(|e| panic!("test config invalid: {e}"));
     let app = App::build(config).await.expect("app builds");
@@ -121,6 +126,14 @@ impl TestApp {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Starts shutdown (drain, grace, exit) without waiting for it.
+    pub fn begin_shutdown(&mut self) -> tokio::task::JoinHandle<std::io::Result<()>> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.task.take().expect("running")
     }
 
     pub async fn stop(mut self) {

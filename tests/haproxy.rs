@@ -1,0 +1,537 @@
+//! The shipped `haproxy/*.cfg` with a real HAProxy (Debian `haproxy`, installed by
+//! scripts/test): eviction and recovery, one failing instance, primary/secondary
+//! Elasticsearch failover, agent-check weights and maintenance, and a restart with
+//! zero failed requests. Every assertion reads what HAProxy itself reports
+//! (`show stat` on its stats socket) and what clients receive through it.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::routing::get;
+use common::*;
+use healthgate::simulator::Mode;
+use tokio::task::JoinSet;
+
+const CONFIGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/haproxy");
+
+/// A stand-in application (or Elasticsearch node): `/` answers its name,
+/// `/health` answers 200 or 500.
+struct Backend {
+    addr: SocketAddr,
+    healthy: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn backend(name: &'static str, addr: &str) -> Backend {
+    let healthy = Arc::new(AtomicBool::new(true));
+    let h = healthy.clone();
+    let app = axum::Router::new().route("/", get(move || async move { name })).route(
+        "/health",
+        get(move || {
+            let ok = h.load(Ordering::SeqCst);
+            async move {
+                if ok {
+                    (axum::http::StatusCode::OK, "ok")
+                } else {
+                    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "down")
+                }
+            }
+        }),
+    );
+    let addr: SocketAddr = addr.parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_reuseaddr(true).unwrap();
+    socket.bind(addr).unwrap();
+    let listener = socket.listen(128).unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Connections live in a set owned by the accept task: aborting the task
+    // really stops the server, open keep-alive connections included.
+    let task = tokio::spawn(async move {
+        let mut conns = JoinSet::new();
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            while conns.try_join_next().is_some() {}
+            let svc = hyper_util::service::TowerToHyperService::new(app.clone());
+            conns.spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    Backend { addr, healthy, task }
+}
+
+/// A HAProxy child with its stats socket, stopped on drop.
+struct Haproxy {
+    child: Child,
+    sock: PathBuf,
+    frontend: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child's pid. SIGUSR1 is HAProxy's soft stop.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGUSR1) };
+        let _ = self.child.wait();
+    }
+}
+
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+fn start_haproxy(config: &str, env: &[(&str, String)]) -> Haproxy {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("admin.sock");
+    let frontend = free_addr();
+    let cfg = PathBuf::from(CONFIGS).join(config);
+    let check = Command::new("haproxy")
+        .arg("-c")
+        .arg("-f")
+        .arg(&cfg)
+        .env("STATS_SOCKET", &sock)
+        .output();
+    let check = check.expect("haproxy not found: run ./scripts/test, which installs the Debian package haproxy");
+    assert!(
+        check.status.success(),
+        "{config}: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let mut cmd = Command::new("haproxy");
+    cmd.arg("-db")
+        .arg("-f")
+        .arg(&cfg)
+        .env("STATS_SOCKET", &sock)
+        .env("FRONTEND_BIND", frontend.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let hap = Haproxy {
+        child,
+        sock,
+        frontend,
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::os::unix::net::UnixStream::connect(&hap.sock).is_err() {
+        assert!(Instant::now() < deadline, "HAProxy did not open its stats socket");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    hap
+}
+
+impl Haproxy {
+    /// `show stat` rows keyed by `backend/server`, each a map of column → value.
+    fn stat(&self) -> HashMap<String, HashMap<String, String>> {
+        let mut s = std::os::unix::net::UnixStream::connect(&self.sock).unwrap();
+        s.write_all(b"show stat\n").unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let mut lines = out.lines();
+        let header: Vec<&str> = lines
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("# ")
+            .split(',')
+            .collect();
+        lines
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let row: HashMap<String, String> = header
+                    .iter()
+                    .zip(l.split(','))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                (format!("{}/{}", row["pxname"], row["svname"]), row)
+            })
+            .collect()
+    }
+
+    fn status(&self, server: &str) -> String {
+        self.stat().get(server).map(|r| r["status"].clone()).unwrap_or_default()
+    }
+
+    fn weight(&self, server: &str) -> String {
+        self.stat().get(server).map(|r| r["weight"].clone()).unwrap_or_default()
+    }
+
+    /// Waits until every server has the wanted status; returns how long it took.
+    async fn wait_status(&self, servers: &[&str], want: &str, within: Duration) -> Duration {
+        let t0 = Instant::now();
+        loop {
+            if servers.iter().all(|s| self.status(s).starts_with(want)) {
+                return t0.elapsed();
+            }
+            let now: Vec<String> = servers.iter().map(|s| format!("{s}={}", self.status(s))).collect();
+            assert!(t0.elapsed() < within, "not all {want} within {within:?}: {now:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn get(&self, client: &reqwest::Client) -> Result<String, String> {
+        let r = client
+            .get(format!("http://{}/", self.frontend))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if r.status() != 200 {
+            return Err(format!("HTTP {}", r.status()));
+        }
+        r.text().await.map_err(|e| e.to_string())
+    }
+}
+
+fn sidecar_checks(es: &str, app_health: Option<SocketAddr>) -> String {
+    let mut t = format!(
+        "[defaults]\ninterval = \"200ms\"\ntimeout = \"150ms\"\njitter = \"0s\"\n[[checks]]\nname = \"es\"\nkind = \"elasticsearch\"\nurls = [\"{es}\"]\n"
+    );
+    if let Some(a) = app_health {
+        t.push_str(&format!(
+            "[[checks]]\nname = \"app\"\nkind = \"http\"\nurl = \"http://{a}/health\"\n"
+        ));
+    }
+    t
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn red_evicts_both_servers_and_green_restores_them() {
+    let sim = spawn_sim().await;
+    let (a1, a2) = (
+        backend("app1", "127.0.0.1:0").await,
+        backend("app2", "127.0.0.1:0").await,
+    );
+    let h1 = spawn_app(&sidecar_checks(&sim.url(), Some(a1.addr))).await;
+    let h2 = spawn_app(&sidecar_checks(&sim.url(), Some(a2.addr))).await;
+    let hap = start_haproxy(
+        "app-backend.cfg",
+        &[
+            ("APP1_ADDR", a1.addr.to_string()),
+            ("APP2_ADDR", a2.addr.to_string()),
+            ("APP1_HEALTH_PORT", h1.addr.port().to_string()),
+            ("APP2_HEALTH_PORT", h2.addr.port().to_string()),
+            ("CHECK_INTER", "500ms".into()),
+        ],
+    );
+    let servers = ["app/app1", "app/app2"];
+    hap.wait_status(&servers, "UP", Duration::from_secs(5)).await;
+    let c = client();
+    assert!(hap.get(&c).await.unwrap().starts_with("app"));
+
+    sim.set_mode(Mode::Red).await.unwrap();
+    // inter × fall + sidecar interval + timeout, + 1 s slack.
+    let evicted = hap
+        .wait_status(&servers, "DOWN", Duration::from_millis(1500 + 200 + 150 + 1000))
+        .await;
+    assert!(hap.get(&c).await.is_err(), "no server left: HAProxy answers 503");
+
+    sim.set_mode(Mode::Green).await.unwrap();
+    // inter × rise + sidecar interval, + 1 s slack.
+    let restored = hap
+        .wait_status(&servers, "UP", Duration::from_millis(1000 + 200 + 1000))
+        .await;
+    assert!(hap.get(&c).await.unwrap().starts_with("app"));
+    println!("measured: eviction {evicted:?} (inter 500ms fall 3), recovery {restored:?} (rise 2)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_failing_app_evicts_only_its_server_and_clients_see_no_errors() {
+    let sim = spawn_sim().await;
+    let (a1, a2) = (
+        backend("app1", "127.0.0.1:0").await,
+        backend("app2", "127.0.0.1:0").await,
+    );
+    let h1 = spawn_app(&sidecar_checks(&sim.url(), Some(a1.addr))).await;
+    let h2 = spawn_app(&sidecar_checks(&sim.url(), Some(a2.addr))).await;
+    let hap = start_haproxy(
+        "app-backend.cfg",
+        &[
+            ("APP1_ADDR", a1.addr.to_string()),
+            ("APP2_ADDR", a2.addr.to_string()),
+            ("APP1_HEALTH_PORT", h1.addr.port().to_string()),
+            ("APP2_HEALTH_PORT", h2.addr.port().to_string()),
+            ("CHECK_INTER", "300ms".into()),
+        ],
+    );
+    hap.wait_status(&["app/app1", "app/app2"], "UP", Duration::from_secs(5))
+        .await;
+    a1.healthy.store(false, Ordering::SeqCst);
+    hap.wait_status(&["app/app1"], "DOWN", Duration::from_secs(3)).await;
+    assert!(hap.status("app/app2").starts_with("UP"));
+    let c = client();
+    for i in 0..200 {
+        assert_eq!(hap.get(&c).await.as_deref(), Ok("app2"), "request {i}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn primary_red_fails_over_to_backup_and_fails_back_after_five_passes() {
+    let (primary, secondary) = (spawn_sim().await, spawn_sim().await);
+    let p1 = backend("primary", "127.0.0.1:0").await;
+    let p2 = backend("primary", "127.0.0.1:0").await;
+    let s1 = backend("secondary", "127.0.0.1:0").await;
+    let s2 = backend("secondary", "127.0.0.1:0").await;
+    let hp1 = spawn_app(&sidecar_checks(&primary.url(), None)).await;
+    let hp2 = spawn_app(&sidecar_checks(&primary.url(), None)).await;
+    let hs1 = spawn_app(&sidecar_checks(&secondary.url(), None)).await;
+    let hs2 = spawn_app(&sidecar_checks(&secondary.url(), None)).await;
+    let inter = Duration::from_millis(300);
+    let hap = start_haproxy(
+        "es-failover.cfg",
+        &[
+            ("ES_P1_ADDR", p1.addr.to_string()),
+            ("ES_P2_ADDR", p2.addr.to_string()),
+            ("ES_S1_ADDR", s1.addr.to_string()),
+            ("ES_S2_ADDR", s2.addr.to_string()),
+            ("ES_P1_HEALTH_PORT", hp1.addr.port().to_string()),
+            ("ES_P2_HEALTH_PORT", hp2.addr.port().to_string()),
+            ("ES_S1_HEALTH_PORT", hs1.addr.port().to_string()),
+            ("ES_S2_HEALTH_PORT", hs2.addr.port().to_string()),
+            ("CHECK_INTER", "300ms".into()),
+        ],
+    );
+    let primaries = ["elasticsearch/es-p1", "elasticsearch/es-p2"];
+    hap.wait_status(&primaries, "UP", Duration::from_secs(5)).await;
+    let c = client();
+    for _ in 0..10 {
+        assert_eq!(hap.get(&c).await.as_deref(), Ok("primary"));
+    }
+
+    primary.set_mode(Mode::Red).await.unwrap();
+    hap.wait_status(&primaries, "DOWN", Duration::from_secs(3)).await;
+    for _ in 0..20 {
+        assert_eq!(
+            hap.get(&c).await.as_deref(),
+            Ok("secondary"),
+            "failed over to the backup cluster"
+        );
+    }
+
+    primary.set_mode(Mode::Green).await.unwrap();
+    hp1.wait_for("/healthz", Duration::from_secs(2), |a| a.status == 200)
+        .await;
+    let sidecar_green = Instant::now();
+    // Fewer than five passing checks so far: traffic stays on the secondary.
+    tokio::time::sleep(inter * 3).await;
+    assert!(
+        hap.status("elasticsearch/es-p1").starts_with("DOWN"),
+        "rise 5 not yet reached"
+    );
+    assert_eq!(hap.get(&c).await.as_deref(), Ok("secondary"));
+    hap.wait_status(&primaries, "UP", Duration::from_secs(5)).await;
+    let failback = sidecar_green.elapsed();
+    assert!(
+        failback >= inter * 4,
+        "failed back after {failback:?}, before five checks at {inter:?}"
+    );
+    for _ in 0..10 {
+        assert_eq!(
+            hap.get(&c).await.as_deref(),
+            Ok("primary"),
+            "traffic returned to the primary"
+        );
+    }
+    println!("measured: fail-back {failback:?} after the primary's sidecars turned green (inter 300ms, rise 5)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_check_sets_weight_maintenance_and_ready() {
+    let sim = spawn_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "haproxy-test-admin-token").unwrap();
+    let (a1, a2) = (
+        backend("app1", "127.0.0.1:0").await,
+        backend("app2", "127.0.0.1:0").await,
+    );
+    let server = format!(
+        "agent_listen = \"127.0.0.1:0\"\nadmin_token_file = \"{}\"",
+        token.display()
+    );
+    let h1 = spawn_app_with(&server, &sidecar_checks(&sim.url(), Some(a1.addr))).await;
+    let h2 = spawn_app_with(&server, &sidecar_checks(&sim.url(), Some(a2.addr))).await;
+    let hap = start_haproxy(
+        "agent-check.cfg",
+        &[
+            ("APP1_ADDR", a1.addr.to_string()),
+            ("APP2_ADDR", a2.addr.to_string()),
+            ("APP1_HEALTH_PORT", h1.addr.port().to_string()),
+            ("APP2_HEALTH_PORT", h2.addr.port().to_string()),
+            ("APP1_AGENT_PORT", h1.agent.unwrap().port().to_string()),
+            ("APP2_AGENT_PORT", h2.agent.unwrap().port().to_string()),
+            ("CHECK_INTER", "300ms".into()),
+        ],
+    );
+    hap.wait_status(&["app/app1", "app/app2"], "UP", Duration::from_secs(5))
+        .await;
+
+    sim.set_mode(Mode::Yellow).await.unwrap();
+    let t0 = Instant::now();
+    while hap.weight("app/app1") != "50" {
+        assert!(
+            t0.elapsed() < Duration::from_secs(3),
+            "weight stayed {}",
+            hap.weight("app/app1")
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        hap.status("app/app1").starts_with("UP"),
+        "warn keeps the server up, at half weight"
+    );
+    sim.set_mode(Mode::Green).await.unwrap();
+    let t0 = Instant::now();
+    while hap.weight("app/app1") != "100" {
+        assert!(
+            t0.elapsed() < Duration::from_secs(3),
+            "weight stayed {}",
+            hap.weight("app/app1")
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let r = h1
+        .client
+        .post(h1.url("/admin/maintenance"))
+        .bearer_auth("haproxy-test-admin-token")
+        .header("content-type", "application/json")
+        .body(r#"{"reason":"kernel upgrade","ttl":"2s"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    hap.wait_status(&["app/app1"], "MAINT", Duration::from_secs(2)).await;
+    let c = client();
+    for _ in 0..20 {
+        assert_eq!(
+            hap.get(&c).await.as_deref(),
+            Ok("app2"),
+            "no traffic to a server in maintenance"
+        );
+    }
+    // The window expires by itself; the agent says ready again.
+    hap.wait_status(&["app/app1"], "UP", Duration::from_secs(4)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarting_one_instance_loses_no_request() {
+    let sim = spawn_sim().await;
+    let a1 = backend("app1", "127.0.0.1:0").await;
+    let a2 = backend("app2", "127.0.0.1:0").await;
+    let checks1 = sidecar_checks(&sim.url(), Some(a1.addr));
+    let mut h1 = spawn_app_on("127.0.0.1:0", "2s", "", &checks1).await;
+    let h1_addr = h1.addr;
+    let h2 = spawn_app(&sidecar_checks(&sim.url(), Some(a2.addr))).await;
+    let hap = Arc::new(start_haproxy(
+        "app-backend.cfg",
+        &[
+            ("APP1_ADDR", a1.addr.to_string()),
+            ("APP2_ADDR", a2.addr.to_string()),
+            ("APP1_HEALTH_PORT", h1_addr.port().to_string()),
+            ("APP2_HEALTH_PORT", h2.addr.port().to_string()),
+            ("CHECK_INTER", "300ms".into()),
+        ],
+    ));
+    hap.wait_status(&["app/app1", "app/app2"], "UP", Duration::from_secs(5))
+        .await;
+
+    // A client loop through HAProxy for the whole restart (bounded in count and time).
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let app1_after = Arc::new(AtomicU64::new(0));
+    let restarted = Arc::new(AtomicBool::new(false));
+    let loop_task = {
+        let (hap, stop, ok, failed, app1_after, restarted) = (
+            hap.clone(),
+            stop.clone(),
+            ok.clone(),
+            failed.clone(),
+            app1_after.clone(),
+            restarted.clone(),
+        );
+        tokio::spawn(async move {
+            let c = client();
+            let t0 = Instant::now();
+            let mut errors = Vec::new();
+            for _ in 0..20_000 {
+                if stop.load(Ordering::SeqCst) || t0.elapsed() > Duration::from_secs(30) {
+                    break;
+                }
+                match hap.get(&c).await {
+                    Ok(body) => {
+                        ok.fetch_add(1, Ordering::SeqCst);
+                        if body == "app1" && restarted.load(Ordering::SeqCst) {
+                            app1_after.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                    Err(e) => {
+                        failed.fetch_add(1, Ordering::SeqCst);
+                        errors.push(e);
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            errors
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // SIGTERM equivalent: the sidecar drains (503 at once) and exits after its grace.
+    let drained = h1.begin_shutdown();
+    hap.wait_status(&["app/app1"], "DOWN", Duration::from_secs(2)).await;
+    assert!(
+        !drained.is_finished(),
+        "HAProxy evicted app1 while its sidecar was still draining"
+    );
+    drained.await.unwrap().unwrap();
+    let a1_addr = a1.addr;
+    drop(a1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let a1 = backend("app1", &a1_addr.to_string()).await;
+    let _h1 = spawn_app_on(&h1_addr.to_string(), "2s", "", &checks1).await;
+    hap.wait_status(&["app/app1"], "UP", Duration::from_secs(5)).await;
+    restarted.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::SeqCst);
+    let errors = loop_task.await.unwrap();
+    let (ok, failed) = (ok.load(Ordering::SeqCst), failed.load(Ordering::SeqCst));
+    assert_eq!(failed, 0, "{failed} failed requests of {}: {errors:?}", ok + failed);
+    assert!(ok > 100, "only {ok} requests ran");
+    assert!(
+        app1_after.load(Ordering::SeqCst) > 0,
+        "app1 served again after its restart"
+    );
+    drop(a1);
+}
