@@ -161,6 +161,20 @@ pub fn summary(c: &Config) -> String {
             }
             CheckKind::Http(h) => format!("{:?} {}", h.method, crate::checks::node_label(&h.url)),
             CheckKind::Tcp(t) => t.address.clone(),
+            CheckKind::Postgres(crate::config::PostgresConfig { endpoint, .. })
+            | CheckKind::Mysql(crate::config::MysqlConfig { endpoint, .. })
+            | CheckKind::Redis(crate::config::RedisConfig { endpoint, .. }) => {
+                let user = endpoint.user.as_deref().unwrap_or("-");
+                let auth = if endpoint.password.is_some() {
+                    ", password set"
+                } else {
+                    ""
+                };
+                format!("{} as {user}{auth}", endpoint.label())
+            }
+            CheckKind::Memcached(m) => m.address.clone(),
+            CheckKind::Dns(d) => format!("resolve {}", d.resolve),
+            CheckKind::Exec(e) => e.command.join(" "),
         };
         out.push_str(&format!(
             "check {} [{}{}]: {target}; every {}, timeout {}, rise {}, fall {}, max_age {}\n",

@@ -4,9 +4,16 @@
 //! saw. It never sleeps, never retries and never enforces its own deadline: the
 //! [`crate::scheduler`] owns time and drops the future when the timeout passes.
 
+pub mod dns;
 pub mod elasticsearch;
+pub mod exec;
 pub mod http;
+pub mod memcached;
+pub mod mysql;
+pub mod postgres;
+pub mod redis;
 pub mod tcp;
+mod tls;
 
 pub(crate) mod body;
 
@@ -260,5 +267,11 @@ pub fn build(index: usize, cfg: &CheckConfig) -> Result<Box<dyn Check>, BuildErr
         CheckKind::Elasticsearch(es) => Box::new(elasticsearch::ElasticsearchCheck::new(es).map_err(err)?),
         CheckKind::Http(h) => Box::new(http::HttpCheck::new(h).map_err(err)?),
         CheckKind::Tcp(t) => Box::new(tcp::TcpCheck::new(t)),
+        CheckKind::Postgres(p) => Box::new(postgres::PostgresCheck::new(p).map_err(err)?),
+        CheckKind::Mysql(m) => Box::new(mysql::MysqlCheck::new(m).map_err(err)?),
+        CheckKind::Redis(r) => Box::new(redis::RedisCheck::new(r).map_err(err)?),
+        CheckKind::Memcached(m) => Box::new(memcached::MemcachedCheck::new(m)),
+        CheckKind::Dns(d) => Box::new(dns::DnsCheck::new(d)),
+        CheckKind::Exec(e) => Box::new(exec::ExecCheck::new(e)),
     })
 }

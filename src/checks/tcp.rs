@@ -1,25 +1,52 @@
-//! `kind = "tcp"`: a TCP connection to `address` opens.
+//! `kind = "tcp"`: a TCP connection to `address` opens; optionally `send` a
+//! string and `expect` one in what comes back (banner checks), reading at most
+//! 4 KiB.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::{Check, Observed, Outcome};
 use crate::config::TcpConfig;
 
+const MAX_READ: usize = 4096;
+
 /// The TCP check.
 pub struct TcpCheck {
-    address: String,
+    cfg: TcpConfig,
 }
 
 impl TcpCheck {
     /// Builds the check.
     pub fn new(cfg: &TcpConfig) -> Self {
-        TcpCheck {
-            address: cfg.address.clone(),
+        TcpCheck { cfg: cfg.clone() }
+    }
+
+    async fn converse(&self, stream: &mut TcpStream) -> Result<(), String> {
+        if let Some(send) = &self.cfg.send {
+            stream
+                .write_all(send.as_bytes())
+                .await
+                .map_err(|e| format!("sending: {e}"))?;
         }
+        let Some(expect) = &self.cfg.expect else { return Ok(()) };
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        while got.len() < MAX_READ {
+            let n = stream.read(&mut buf).await.map_err(|e| format!("reading: {e}"))?;
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+            if String::from_utf8_lossy(&got).contains(expect.as_str()) {
+                return Ok(());
+            }
+        }
+        let seen = super::elasticsearch::errors::one_line(&String::from_utf8_lossy(&got));
+        Err(format!("expected {expect:?}, got \"{seen}\""))
     }
 }
 
@@ -27,20 +54,27 @@ impl TcpCheck {
 impl Check for TcpCheck {
     async fn run(&self, _budget: Duration) -> Outcome {
         let started = Instant::now();
-        match TcpStream::connect(&self.address).await {
-            Ok(_) => {
-                let ms = started.elapsed().as_secs_f64() * 1000.0;
-                Outcome::pass(format!("connected to {}", self.address))
-                    .with_observed(Observed::Number((ms * 10.0).round() / 10.0, "ms"))
-            }
+        let address = &self.cfg.address;
+        let mut stream = match TcpStream::connect(address).await {
+            Ok(s) => s,
             Err(e) => {
                 let why = match e.kind() {
                     std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
                     _ => e.to_string(),
                 };
-                Outcome::fail(format!("{}: {why}", self.address))
+                return Outcome::fail(format!("{address}: {why}"));
             }
+        };
+        if let Err(why) = self.converse(&mut stream).await {
+            return Outcome::fail(format!("{address}: {why}"));
         }
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let what = if self.cfg.expect.is_some() {
+            "banner matched"
+        } else {
+            "connected"
+        };
+        Outcome::pass(format!("{what}: {address}")).with_observed(Observed::Number((ms * 10.0).round() / 10.0, "ms"))
     }
 
     fn measurement(&self) -> &'static str {

@@ -81,6 +81,11 @@ impl<'a> Table<'a> {
         self.map?.get(key)
     }
 
+    /// Whether this node is a table at all.
+    pub(super) fn map_present(&self) -> bool {
+        self.map.is_some()
+    }
+
     pub(super) fn has(&self, key: &str) -> bool {
         self.map.is_some_and(|m| m.contains_key(key))
     }
@@ -127,6 +132,46 @@ impl<'a> Table<'a> {
                 None
             }
         }
+    }
+
+    /// A table of strings (e.g. HTTP headers), in file order.
+    pub(super) fn string_map(&self, key: &str) -> Vec<(String, String)> {
+        match self.get(key) {
+            None => Vec::new(),
+            Some(Value::Object(m)) => m
+                .iter()
+                .filter_map(|(k, v)| match v.as_str() {
+                    Some(s) => Some((k.clone(), s.to_string())),
+                    None => {
+                        self.problem(
+                            &format!("{key}.{k}"),
+                            &format!("expected a string, found {}", describe(v)),
+                        );
+                        None
+                    }
+                })
+                .collect(),
+            Some(other) => {
+                self.problem(key, &format!("expected a table, found {}", describe(other)));
+                Vec::new()
+            }
+        }
+    }
+
+    /// A list of strings.
+    pub(super) fn string_list(&self, key: &str) -> Option<Vec<String>> {
+        let items = self.array(key)?;
+        let mut out = Vec::new();
+        for (i, v) in items.iter().enumerate() {
+            match v.as_str() {
+                Some(s) => out.push(s.to_string()),
+                None => self.problem(
+                    &format!("{key}[{i}]"),
+                    &format!("expected a string, found {}", describe(v)),
+                ),
+            }
+        }
+        Some(out)
     }
 
     /// A non-negative integer (numbers from the environment arrive as strings).
@@ -209,7 +254,12 @@ impl<'a> Table<'a> {
     pub(super) fn finish(&self) {
         let Some(map) = self.map else { return };
         let used = self.used.borrow();
-        let mut expected: Vec<&str> = used.iter().map(String::as_str).collect();
+        // Inline secret stems (`password`) are read only to be refused; hide them.
+        let mut expected: Vec<&str> = used
+            .iter()
+            .map(String::as_str)
+            .filter(|k| !used.contains(&format!("{k}_env")))
+            .collect();
         expected.sort_unstable();
         for key in map.keys() {
             if !used.contains(key) {

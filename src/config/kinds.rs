@@ -1,6 +1,10 @@
 //! Kind-specific keys of a `[[checks]]` entry.
 
+use std::path::PathBuf;
+
 use reqwest::Url;
+
+use crate::secret::{Redactor, Secret};
 
 use super::fields::Table;
 
@@ -57,6 +61,55 @@ pub struct HttpConfig {
     pub body_contains: Option<String>,
     /// Larger bodies fail without being read in full.
     pub max_body_bytes: usize,
+    /// Request headers; values from `headers_env`/`headers_file` are secrets.
+    pub headers: Vec<(String, HeaderValueSource)>,
+    /// A JSON pointer (`/status`) into the body and the value expected there.
+    pub body_json: Option<(String, serde_json::Value)>,
+    /// Extra CA certificate (PEM).
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate and key (PEM) for mutual TLS.
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+    /// Follow up to this many redirects (default 0: a redirect is the answer).
+    pub max_redirects: usize,
+    /// Accept any certificate (warned about at start).
+    pub tls_insecure_skip_verify: bool,
+}
+
+/// Where a header value comes from.
+#[derive(Debug, Clone)]
+pub enum HeaderValueSource {
+    /// Written in the configuration (not secret).
+    Plain(String),
+    /// From an environment variable or file: redacted everywhere.
+    Secret(Secret),
+}
+
+impl PartialEq for HeaderValueSource {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Plain(a), Self::Plain(b)) => a == b,
+            (Self::Secret(a), Self::Secret(b)) => a.expose() == b.expose(),
+            _ => false,
+        }
+    }
+}
+
+/// `kind = "dns"`: a name resolves (through the system resolver).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DnsConfig {
+    /// The name to resolve.
+    pub resolve: String,
+    /// At least this many addresses (default 1).
+    pub min_addresses: usize,
+    /// One of the addresses must be this.
+    pub expect_address: Option<std::net::IpAddr>,
+}
+
+/// `kind = "exec"`: a command, Nagios style (exit 0 pass, 1 warn, 2+ fail).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecConfig {
+    /// Program and arguments; no shell.
+    pub command: Vec<String>,
 }
 
 /// `kind = "tcp"`: a connection can be opened.
@@ -64,6 +117,10 @@ pub struct HttpConfig {
 pub struct TcpConfig {
     /// `host:port`.
     pub address: String,
+    /// Sent after connecting.
+    pub send: Option<String>,
+    /// Must appear in what the server sends (read up to 4 KiB).
+    pub expect: Option<String>,
 }
 
 /// Parses an http(s) URL, refusing credentials in it (they would leak into reasons).
@@ -103,7 +160,7 @@ pub(super) fn max_body(t: &Table) -> usize {
     }
 }
 
-pub(super) fn http(t: &Table) -> Option<HttpConfig> {
+pub(super) fn http(t: &Table, redactor: &mut Redactor) -> Option<HttpConfig> {
     let url = t.required_str("url").and_then(|u| parse_url(t, "url", &u));
     let method = match t.str("method").map(|m| m.to_ascii_uppercase()).as_deref() {
         None | Some("GET") => Some(HttpMethod::Get),
@@ -141,6 +198,73 @@ pub(super) fn http(t: &Table) -> Option<HttpConfig> {
     }
     let body_contains = t.str("body_contains");
     let max_body_bytes = max_body(t);
+    let mut headers: Vec<(String, HeaderValueSource)> = t
+        .string_map("headers")
+        .into_iter()
+        .map(|(k, v)| (k, HeaderValueSource::Plain(v)))
+        .collect();
+    for (k, var) in t.string_map("headers_env") {
+        match Secret::from_env(&var) {
+            Ok(s) => {
+                redactor.add(&s);
+                headers.push((k, HeaderValueSource::Secret(s)));
+            }
+            Err(e) => t.problem(&format!("headers_env.{k}"), &e),
+        }
+    }
+    for (k, path) in t.string_map("headers_file") {
+        match Secret::from_file(&path) {
+            Ok(s) => {
+                redactor.add(&s);
+                headers.push((k, HeaderValueSource::Secret(s)));
+            }
+            Err(e) => t.problem(&format!("headers_file.{k}"), &e),
+        }
+    }
+    for (k, _) in &headers {
+        if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err() {
+            t.problem("headers", &format!("invalid header name \"{k}\""));
+            ok = false;
+        }
+    }
+    let body_json = match (t.str("body_json_pointer"), t.get("body_json_equals")) {
+        (Some(p), Some(v)) if p.starts_with('/') || p.is_empty() => Some((p, v.clone())),
+        (Some(p), Some(_)) => {
+            t.problem(
+                "body_json_pointer",
+                &format!("invalid JSON pointer \"{p}\" (it starts with /, e.g. \"/status\")"),
+            );
+            None
+        }
+        (Some(_), None) => {
+            t.problem(
+                "body_json_equals",
+                "body_json_pointer needs body_json_equals (the expected value)",
+            );
+            None
+        }
+        (None, Some(_)) => {
+            t.problem("body_json_pointer", "body_json_equals needs body_json_pointer");
+            None
+        }
+        (None, None) => None,
+    };
+    let ca_file = t.str("ca_file").map(PathBuf::from);
+    let client_cert = match (t.str("client_cert_file"), t.str("client_key_file")) {
+        (Some(c), Some(k)) => Some((PathBuf::from(c), PathBuf::from(k))),
+        (None, None) => None,
+        _ => {
+            t.problem("client_cert_file", "client_cert_file and client_key_file go together");
+            None
+        }
+    };
+    for p in ca_file.iter().chain(client_cert.iter().flat_map(|(c, k)| [c, k])) {
+        if let Err(e) = std::fs::metadata(p) {
+            t.problem("ca_file", &format!("cannot read \"{}\": {e}", p.display()));
+        }
+    }
+    let max_redirects = t.u64("max_redirects").unwrap_or(0).min(20) as usize;
+    let tls_insecure_skip_verify = t.bool("tls_insecure_skip_verify").unwrap_or(false);
     if ok && expect_status.is_empty() {
         t.problem("expect_status", "must list at least one status");
         ok = false;
@@ -151,21 +275,72 @@ pub(super) fn http(t: &Table) -> Option<HttpConfig> {
         expect_status,
         body_contains,
         max_body_bytes,
+        headers,
+        body_json,
+        ca_file,
+        client_cert,
+        max_redirects,
+        tls_insecure_skip_verify,
     })
     .filter(|_| ok)
 }
 
-pub(super) fn tcp(t: &Table) -> Option<TcpConfig> {
-    let address = t.required_str("address")?;
-    let port_ok = address
+/// Checks `host:port`, recording a problem for `key` when it is not.
+pub(super) fn parse_address(t: &Table, key: &str, address: &str) -> bool {
+    let ok = address
         .rsplit_once(':')
         .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
-    if !port_ok {
+    if !ok {
         t.problem(
-            "address",
+            key,
             &format!("invalid address \"{address}\" (expected host:port, e.g. \"127.0.0.1:5432\" or \"[::1]:6379\")"),
         );
+    }
+    ok
+}
+
+pub(super) fn tcp(t: &Table) -> Option<TcpConfig> {
+    let address = t.required_str("address");
+    let send = t.str("send");
+    let expect = t.str("expect");
+    let address = address?;
+    parse_address(t, "address", &address).then_some(TcpConfig { address, send, expect })
+}
+
+pub(super) fn dns(t: &Table) -> Option<DnsConfig> {
+    let resolve = t.required_str("resolve");
+    let min_addresses = t.u64("min_addresses").unwrap_or(1) as usize;
+    let expect_address = t.str("expect_address").and_then(|a| match a.parse() {
+        Ok(ip) => Some(ip),
+        Err(_) => {
+            t.problem("expect_address", &format!("invalid IP address \"{a}\""));
+            None
+        }
+    });
+    let resolve = resolve?;
+    if resolve.is_empty() || resolve.contains(char::is_whitespace) {
+        t.problem("resolve", &format!("invalid host name \"{resolve}\""));
         return None;
     }
-    Some(TcpConfig { address })
+    Some(DnsConfig {
+        resolve,
+        min_addresses,
+        expect_address,
+    })
+}
+
+pub(super) fn exec(t: &Table) -> Option<ExecConfig> {
+    let command = t.string_list("command");
+    if command.is_none() && t.map_present() {
+        t.problem(
+            "command",
+            "missing required key (a list: program and arguments, no shell)",
+        );
+    }
+    let command = command?;
+    if command.first().is_none_or(|p| p.is_empty()) {
+        t.problem("command", "must name a program (a list: program and arguments)");
+        return None;
+    }
+    Some(ExecConfig { command })
 }

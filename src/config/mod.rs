@@ -7,6 +7,7 @@
 //! walk over the merged tree is ours ([`fields`]) because serde stops at the first
 //! error and cannot name array positions.
 
+mod datastores;
 mod elasticsearch;
 mod fields;
 mod kinds;
@@ -17,8 +18,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use datastores::{Endpoint, MemcachedConfig, MysqlConfig, PostgresConfig, RedisConfig, Role, TlsMode};
 pub use elasticsearch::{EsAuth, EsConfig, EsMode};
-pub use kinds::{HttpConfig, HttpMethod, StatusPattern, TcpConfig};
+pub use kinds::{DnsConfig, ExecConfig, HeaderValueSource, HttpConfig, HttpMethod, StatusPattern, TcpConfig};
 pub use server::{ServerConfig, ShowDetails, StatusCodes};
 
 use crate::checks::Status;
@@ -77,6 +79,18 @@ pub enum CheckKind {
     Http(HttpConfig),
     /// `kind = "tcp"`.
     Tcp(TcpConfig),
+    /// `kind = "postgres"`.
+    Postgres(PostgresConfig),
+    /// `kind = "mysql"`.
+    Mysql(MysqlConfig),
+    /// `kind = "redis"`.
+    Redis(RedisConfig),
+    /// `kind = "memcached"`.
+    Memcached(MemcachedConfig),
+    /// `kind = "dns"`.
+    Dns(DnsConfig),
+    /// `kind = "exec"`.
+    Exec(ExecConfig),
 }
 
 impl CheckKind {
@@ -86,6 +100,12 @@ impl CheckKind {
             CheckKind::Elasticsearch(_) => "elasticsearch",
             CheckKind::Http(_) => "http",
             CheckKind::Tcp(_) => "tcp",
+            CheckKind::Postgres(_) => "postgres",
+            CheckKind::Mysql(_) => "mysql",
+            CheckKind::Redis(_) => "redis",
+            CheckKind::Memcached(_) => "memcached",
+            CheckKind::Dns(_) => "dns",
+            CheckKind::Exec(_) => "exec",
         }
     }
 }
@@ -210,12 +230,20 @@ fn parse_check(t: &Table, base: BaseSchedule, redactor: &mut Redactor) -> Option
     let kind_word = t.required_str("kind");
     let kind = match kind_word.as_deref() {
         Some("elasticsearch") => elasticsearch::parse(t, redactor).map(CheckKind::Elasticsearch),
-        Some("http") => kinds::http(t).map(CheckKind::Http),
+        Some("http") => kinds::http(t, redactor).map(CheckKind::Http),
         Some("tcp") => kinds::tcp(t).map(CheckKind::Tcp),
+        Some("postgres") => datastores::postgres(t, redactor).map(CheckKind::Postgres),
+        Some("mysql") => datastores::mysql(t, redactor).map(CheckKind::Mysql),
+        Some("redis") => datastores::redis(t, redactor).map(CheckKind::Redis),
+        Some("memcached") => datastores::memcached(t).map(CheckKind::Memcached),
+        Some("dns") => kinds::dns(t).map(CheckKind::Dns),
+        Some("exec") => kinds::exec(t).map(CheckKind::Exec),
         Some(other) => {
             t.problem(
                 "kind",
-                &format!("unknown kind \"{other}\" (expected elasticsearch, http or tcp)"),
+                &format!(
+                    "unknown kind \"{other}\" (expected elasticsearch, http, tcp, postgres, mysql, redis, memcached, dns or exec)"
+                ),
             );
             None
         }

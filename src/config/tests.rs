@@ -95,7 +95,7 @@ kind = "tcp"
 address = "no-port"
 
 [[checks]]
-kind = "redis"
+kind = "oracle"
 name = "r"
 
 [[checks]]
@@ -115,7 +115,7 @@ tiemout = "1s"
     has(&p, "checks[0].yellow: invalid status \"maybe\"");
     has(&p, "checks[0].rise: must be between 1 and 100");
     has(&p, "checks[1].address: invalid address \"no-port\"");
-    has(&p, "checks[2].kind: unknown kind \"redis\"");
+    has(&p, "checks[2].kind: unknown kind \"oracle\"");
     has(&p, "checks[3].timeout: 2s is longer than the interval 1s");
     has(&p, "checks[3].tiemout: unknown key");
 }

@@ -1,0 +1,190 @@
+//! `kind = "postgres"`: connect, run a query (default `SELECT 1`), optionally check
+//! the role (`pg_is_in_recovery()`) and a replica's replay lag.
+//!
+//! One connection is kept across rounds and replaced when it breaks. A round the
+//! scheduler cut off mid-query leaves the connection in an unknown state, so the
+//! next round reconnects instead of trusting it.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::Mutex;
+use tokio_postgres::config::SslMode;
+use tokio_postgres::{Client, NoTls};
+
+use super::{Check, Observed, Outcome, Status};
+use crate::config::{PostgresConfig, Role, TlsMode};
+
+/// The PostgreSQL check.
+pub struct PostgresCheck {
+    cfg: PostgresConfig,
+    pg: tokio_postgres::Config,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+    conn: Mutex<Slot>,
+}
+
+#[derive(Default)]
+struct Slot {
+    client: Option<Client>,
+    /// Set while a round uses the client; still set at the next round means the
+    /// previous one was cancelled mid-conversation.
+    busy: bool,
+}
+
+/// Replay lag in seconds: 0 when everything received has been replayed (an idle
+/// primary does not make a caught-up replica look late).
+const ROLE_QUERY: &str = "SELECT pg_is_in_recovery(), \
+     CASE WHEN NOT pg_is_in_recovery() THEN NULL \
+          WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
+          ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 END";
+
+impl PostgresCheck {
+    /// Builds the check (no connection yet).
+    pub fn new(cfg: &PostgresConfig) -> Result<Self, String> {
+        let e = &cfg.endpoint;
+        let mut pg = tokio_postgres::Config::new();
+        pg.host(&e.host).port(e.port).application_name("healthgate");
+        if let Some(u) = &e.user {
+            pg.user(u);
+        }
+        if let Some(db) = &e.database {
+            pg.dbname(db);
+        }
+        if let Some(p) = &e.password {
+            pg.password(p.0.expose());
+        }
+        pg.ssl_mode(match cfg.tls {
+            TlsMode::Disable => SslMode::Disable,
+            TlsMode::Prefer => SslMode::Prefer,
+            TlsMode::Require => SslMode::Require,
+        });
+        let tls = match cfg.tls {
+            TlsMode::Disable => None,
+            _ => Some(tokio_postgres_rustls::MakeRustlsConnect::new(
+                super::tls::client_config(cfg.ca_file.as_deref())?,
+            )),
+        };
+        Ok(PostgresCheck {
+            cfg: cfg.clone(),
+            pg,
+            tls,
+            conn: Mutex::new(Slot::default()),
+        })
+    }
+
+    async fn connect(&self) -> Result<Client, tokio_postgres::Error> {
+        let client = match &self.tls {
+            None => {
+                let (client, conn) = self.pg.connect(NoTls).await?;
+                tokio::spawn(conn);
+                client
+            }
+            Some(tls) => {
+                let (client, conn) = self.pg.connect(tls.clone()).await?;
+                tokio::spawn(conn);
+                client
+            }
+        };
+        Ok(client)
+    }
+
+    async fn probe(&self, client: &Client) -> Result<Outcome, tokio_postgres::Error> {
+        let started = tokio::time::Instant::now();
+        client.simple_query(&self.cfg.query).await?;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let target = self.cfg.endpoint.label();
+        let mut o = Outcome::pass(format!("{target}: query ok"));
+        o.observed = Some(Observed::Number((ms * 10.0).round() / 10.0, "ms"));
+        if self.cfg.expect.is_none() && self.cfg.max_replication_lag.is_none() {
+            return Ok(o);
+        }
+        let row = client.query_one(ROLE_QUERY, &[]).await?;
+        let in_recovery: bool = row.get(0);
+        let lag: Option<f64> = row.get(1);
+        let role = if in_recovery { Role::Replica } else { Role::Primary };
+        let word = if in_recovery { "replica" } else { "primary" };
+        o.reason = format!("{target}: {word}");
+        if let Some(want) = self.cfg.expect {
+            if want != role {
+                o.status = Status::Fail;
+                let want_word = if want == Role::Primary { "primary" } else { "replica" };
+                o.reason = format!("{target}: expected a {want_word}, the server is a {word}");
+            }
+        }
+        if let (Some(max), true) = (self.cfg.max_replication_lag, in_recovery) {
+            match lag {
+                Some(l) if l > max.as_secs_f64() => {
+                    o.status = Status::Fail;
+                    o.reason = format!("{target}: replica lag {:.0}s > {}", l, humantime::format_duration(max));
+                }
+                Some(l) => o.reason = format!("{target}: replica, lag {:.1}s", l),
+                None => {
+                    o.status = Status::Fail;
+                    o.reason = format!("{target}: replica has not replayed anything yet (lag unknown)");
+                }
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// A precise, secret-free reason: the server's message for database errors
+/// (`password authentication failed for user "app"`), the I/O cause otherwise.
+pub fn describe(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("postgres: {}", db.message());
+    }
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
+                std::io::ErrorKind::ConnectionReset => "connection reset by peer".into(),
+                _ => io.to_string(),
+            };
+        }
+        src = s.source();
+    }
+    if e.is_closed() {
+        return "the connection was closed".into();
+    }
+    e.to_string()
+}
+
+#[async_trait]
+impl Check for PostgresCheck {
+    async fn run(&self, _budget: Duration) -> Outcome {
+        let mut slot = self.conn.lock().await;
+        if slot.busy || slot.client.as_ref().is_some_and(Client::is_closed) {
+            slot.client = None;
+        }
+        slot.busy = true;
+        let client = match slot.client.take() {
+            Some(c) => c,
+            None => match self.connect().await {
+                Ok(c) => c,
+                Err(e) => {
+                    slot.busy = false;
+                    return Outcome::fail(format!("{}: {}", self.cfg.endpoint.label(), describe(&e)));
+                }
+            },
+        };
+        let result = self.probe(&client).await;
+        slot.busy = false;
+        match result {
+            Ok(o) => {
+                slot.client = Some(client);
+                o
+            }
+            Err(e) => Outcome::fail(format!("{}: {}", self.cfg.endpoint.label(), describe(&e))),
+        }
+    }
+
+    fn measurement(&self) -> &'static str {
+        "responseTime"
+    }
+
+    fn component_type(&self) -> &'static str {
+        "datastore"
+    }
+}

@@ -1,0 +1,141 @@
+//! `kind = "redis"`: `PING` (with password or ACL user, TLS, database index), and
+//! optionally the role from `INFO replication`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::MultiplexedConnection;
+use redis::{ConnectionAddr, ConnectionInfo, ProtocolVersion, RedisConnectionInfo};
+use tokio::sync::Mutex;
+
+use super::{Check, Observed, Outcome, Status};
+use crate::config::{RedisConfig, Role};
+
+/// The Redis check.
+pub struct RedisCheck {
+    cfg: RedisConfig,
+    client: redis::Client,
+    conn: Mutex<(Option<MultiplexedConnection>, bool)>,
+}
+
+impl RedisCheck {
+    /// Builds the check (no connection yet).
+    pub fn new(cfg: &RedisConfig) -> Result<Self, String> {
+        let e = &cfg.endpoint;
+        let addr = if cfg.tls {
+            ConnectionAddr::TcpTls {
+                host: e.host.clone(),
+                port: e.port,
+                insecure: false,
+                tls_params: None,
+            }
+        } else {
+            ConnectionAddr::Tcp(e.host.clone(), e.port)
+        };
+        let info = ConnectionInfo {
+            addr,
+            redis: RedisConnectionInfo {
+                db: e.database.as_deref().and_then(|d| d.parse().ok()).unwrap_or(0),
+                username: e.user.clone(),
+                password: e.password.as_ref().map(|p| p.0.expose().to_string()),
+                protocol: ProtocolVersion::RESP2,
+            },
+        };
+        let client = redis::Client::open(info).map_err(|e| format!("invalid Redis settings: {e}"))?;
+        Ok(RedisCheck {
+            cfg: cfg.clone(),
+            client,
+            conn: Mutex::new((None, false)),
+        })
+    }
+
+    async fn probe(&self, conn: &mut MultiplexedConnection) -> Result<Outcome, redis::RedisError> {
+        let started = tokio::time::Instant::now();
+        let pong: String = redis::cmd("PING").query_async(conn).await?;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let target = self.cfg.endpoint.label();
+        let mut o = Outcome::pass(format!("{target}: {pong}"));
+        o.observed = Some(Observed::Number((ms * 10.0).round() / 10.0, "ms"));
+        if let Some(want) = self.cfg.expect {
+            let info: String = redis::cmd("INFO").arg("replication").query_async(conn).await?;
+            let role = info
+                .lines()
+                .find_map(|l| l.strip_prefix("role:"))
+                .map(str::trim)
+                .unwrap_or("unknown")
+                .to_string();
+            let is = match role.as_str() {
+                "master" => Some(Role::Primary),
+                "slave" | "replica" => Some(Role::Replica),
+                _ => None,
+            };
+            let want_word = if want == Role::Primary { "master" } else { "replica" };
+            if is != Some(want) {
+                o.status = Status::Fail;
+                o.reason = format!("{target}: expected role {want_word}, the server is {role}");
+            } else {
+                let link = info
+                    .lines()
+                    .find_map(|l| l.strip_prefix("master_link_status:"))
+                    .map(str::trim);
+                if want == Role::Replica && link != Some("up") {
+                    o.status = Status::Fail;
+                    o.reason = format!("{target}: replica with master link {}", link.unwrap_or("unknown"));
+                } else {
+                    o.reason = format!("{target}: {pong}, role {role}");
+                }
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// A precise, secret-free reason (`NOAUTH ...`, `WRONGPASS ...`, `connection refused`).
+pub fn describe(e: &redis::RedisError) -> String {
+    if e.is_connection_refusal() {
+        return "connection refused".into();
+    }
+    match (e.code(), e.detail()) {
+        (Some(code), Some(detail)) => format!("redis: {code} {detail}"),
+        _ => format!("redis: {e}"),
+    }
+}
+
+#[async_trait]
+impl Check for RedisCheck {
+    async fn run(&self, _budget: Duration) -> Outcome {
+        let mut slot = self.conn.lock().await;
+        let (conn, busy) = &mut *slot;
+        if *busy {
+            *conn = None;
+        }
+        *busy = true;
+        let mut c = match conn.take() {
+            Some(c) => c,
+            None => match self.client.get_multiplexed_async_connection().await {
+                Ok(c) => c,
+                Err(e) => {
+                    *busy = false;
+                    return Outcome::fail(format!("{}: {}", self.cfg.endpoint.label(), describe(&e)));
+                }
+            },
+        };
+        let result = self.probe(&mut c).await;
+        *busy = false;
+        match result {
+            Ok(o) => {
+                *conn = Some(c);
+                o
+            }
+            Err(e) => Outcome::fail(format!("{}: {}", self.cfg.endpoint.label(), describe(&e))),
+        }
+    }
+
+    fn measurement(&self) -> &'static str {
+        "responseTime"
+    }
+
+    fn component_type(&self) -> &'static str {
+        "datastore"
+    }
+}
