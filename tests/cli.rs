@@ -237,6 +237,9 @@ fn shipped_example_config_is_valid() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/healthgate.toml");
     let out = Command::new(BIN)
         .args(["check-config", "--config", example])
+        .env("DB_PASSWORD", "x-db-password")
+        .env("REDIS_PASSWORD", "x-redis-password")
+        .env("MYSQL_PASSWORD", "x-mysql-password")
         .output()
         .unwrap();
     assert!(
@@ -246,7 +249,7 @@ fn shipped_example_config_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for name in ["es-primary", "app", "redis-port"] {
+    for name in ["es-primary", "app", "redis-port", "db", "sessions", "cache", "dns", "disk"] {
         assert!(stdout.contains(&format!("check {name} [")), "{stdout}");
     }
 }

@@ -95,6 +95,10 @@ pub fn describe(e: &redis::RedisError) -> String {
     if e.is_connection_refusal() {
         return "connection refused".into();
     }
+    if e.kind() == redis::ErrorKind::AuthenticationFailed {
+        // The client library replaces the server's WRONGPASS text with its own.
+        return "redis: authentication failed (wrong password, or ACL user unknown or disabled)".into();
+    }
     match (e.code(), e.detail()) {
         (Some(code), Some(detail)) => format!("redis: {code} {detail}"),
         _ => format!("redis: {e}"),

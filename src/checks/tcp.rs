@@ -25,7 +25,11 @@ impl TcpCheck {
         TcpCheck { cfg: cfg.clone() }
     }
 
-    async fn converse(&self, stream: &mut TcpStream) -> Result<(), String> {
+    /// Sends and reads until the expected text, the end of the stream, 4 KiB, or
+    /// nine tenths of the budget: stopping just before the scheduler's timeout lets
+    /// the reason say what the server did send.
+    async fn converse(&self, stream: &mut TcpStream, budget: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + budget.mul_f32(0.9);
         if let Some(send) = &self.cfg.send {
             stream
                 .write_all(send.as_bytes())
@@ -36,7 +40,10 @@ impl TcpCheck {
         let mut got = Vec::new();
         let mut buf = [0u8; 1024];
         while got.len() < MAX_READ {
-            let n = stream.read(&mut buf).await.map_err(|e| format!("reading: {e}"))?;
+            let n = match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+                Ok(r) => r.map_err(|e| format!("reading: {e}"))?,
+                Err(_) => break,
+            };
             if n == 0 {
                 break;
             }
@@ -52,7 +59,7 @@ impl TcpCheck {
 
 #[async_trait]
 impl Check for TcpCheck {
-    async fn run(&self, _budget: Duration) -> Outcome {
+    async fn run(&self, budget: Duration) -> Outcome {
         let started = Instant::now();
         let address = &self.cfg.address;
         let mut stream = match TcpStream::connect(address).await {
@@ -65,7 +72,7 @@ impl Check for TcpCheck {
                 return Outcome::fail(format!("{address}: {why}"));
             }
         };
-        if let Err(why) = self.converse(&mut stream).await {
+        if let Err(why) = self.converse(&mut stream, budget).await {
             return Outcome::fail(format!("{address}: {why}"));
         }
         let ms = started.elapsed().as_secs_f64() * 1000.0;
