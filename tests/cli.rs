@@ -249,7 +249,16 @@ fn shipped_example_config_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for name in ["es-primary", "app", "redis-port", "db", "sessions", "cache", "dns", "disk"] {
+    for name in [
+        "es-primary",
+        "app",
+        "redis-port",
+        "db",
+        "sessions",
+        "cache",
+        "dns",
+        "disk",
+    ] {
         assert!(stdout.contains(&format!("check {name} [")), "{stdout}");
     }
 }

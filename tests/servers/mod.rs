@@ -162,13 +162,14 @@ fn pg_command(bin: &str) -> Command {
     c
 }
 
-fn pg_start(data: PathBuf, sock: PathBuf, port: u16) -> Child {
+fn pg_start(data: PathBuf, sock: PathBuf, port: u16, extra: &[String]) -> Child {
     pg_command("postgres")
         .arg("-D")
         .arg(&data)
         .args(["-p", &port.to_string(), "-k"])
         .arg(&sock)
         .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0)
@@ -216,6 +217,11 @@ fn wait_pg(port: u16) {
 
 impl Postgres {
     pub fn start() -> Postgres {
+        Self::start_with(Vec::new())
+    }
+
+    /// With extra `-c name=value` server settings (e.g. ssl=on).
+    pub fn start_with(extra: Vec<String>) -> Postgres {
         let dir = tmpdir();
         let (uid, gid) = user_ids("postgres");
         chown(dir.path(), Some(uid), Some(gid)).unwrap();
@@ -240,7 +246,9 @@ impl Postgres {
         );
         let port = free_port();
         let sock = dir.path().to_path_buf();
-        let server = Server::new(port, libc::SIGINT, move |p| pg_start(data.clone(), sock.clone(), p));
+        let server = Server::new(port, libc::SIGINT, move |p| {
+            pg_start(data.clone(), sock.clone(), p, &extra)
+        });
         wait_pg(port);
         psql(port, "create role app login password 'apppw'");
         psql(port, "create database appdb owner app");
@@ -268,7 +276,9 @@ impl Postgres {
         );
         let port = free_port();
         let sock = self.dir.path().to_path_buf();
-        let s = Server::new(port, libc::SIGINT, move |p| pg_start(data.clone(), sock.clone(), p));
+        let s = Server::new(port, libc::SIGINT, move |p| {
+            pg_start(data.clone(), sock.clone(), p, &[])
+        });
         wait_pg(port);
         s
     }
@@ -390,4 +400,84 @@ pub fn memcached() -> Server {
     });
     wait_port(port, Duration::from_secs(10), "memcached");
     server
+}
+
+/// Makes `user` own `path` (server keys must belong to the server's user).
+pub fn give_to(user: &str, path: &Path) {
+    let (uid, gid) = user_ids(user);
+    chown(path, Some(uid), Some(gid)).unwrap();
+}
+
+/// A test PKI made with the openssl CLI: a CA, a server certificate for
+/// 127.0.0.1/localhost, a client certificate, and an unrelated CA.
+pub struct Pki {
+    pub dir: tempfile::TempDir,
+}
+
+impl Pki {
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn make() -> Pki {
+        let dir = tmpdir();
+        let d = dir.path().to_path_buf();
+        let ossl = |args: Vec<String>| run(Command::new("openssl").args(&args).current_dir(&d), "openssl");
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"].map(String::from);
+        for ca in ["ca", "other-ca"] {
+            let mut a: Vec<String> = vec!["req".into(), "-x509".into()];
+            a.extend(ec.clone());
+            a.extend([
+                "-keyout".into(),
+                format!("{ca}.key"),
+                "-out".into(),
+                format!("{ca}.crt"),
+            ]);
+            a.extend([
+                "-days".into(),
+                "2".into(),
+                "-subj".into(),
+                format!("/CN=healthgate test {ca}"),
+            ]);
+            ossl(a);
+        }
+        for (name, usage) in [("server", "serverAuth"), ("client", "clientAuth")] {
+            let mut a: Vec<String> = vec!["req".into()];
+            a.extend(ec.clone());
+            a.extend([
+                "-keyout".into(),
+                format!("{name}.key"),
+                "-out".into(),
+                format!("{name}.csr"),
+            ]);
+            a.extend(["-subj".into(), format!("/CN={name}")]);
+            ossl(a);
+            std::fs::write(
+                d.join(format!("{name}.ext")),
+                format!(
+                    "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage={usage}\n"
+                ),
+            )
+            .unwrap();
+            let args = [
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &format!("{name}.crt"),
+                "-days",
+                "2",
+                "-extfile",
+                &format!("{name}.ext"),
+            ];
+            ossl(args.iter().map(|s| s.to_string()).collect());
+        }
+        Pki { dir }
+    }
 }

@@ -1,0 +1,182 @@
+//! TLS: the http check's CA file and client certificate against a real nginx that
+//! demands client certificates, and PostgreSQL's `tls = "require"` against a
+//! server with `ssl=on`. Certificates come from the openssl CLI.
+
+mod common;
+mod servers;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn check(name: &str, kind: &str, body: &str) -> String {
+    format!(
+        "[[checks]]\nname = \"{name}\"\nkind = \"{kind}\"\ninterval = \"500ms\"\ntimeout = \"450ms\"\njitter = \"0s\"\ncritical = false\n{body}\n"
+    )
+}
+
+async fn until(app: &TestApp, key: &str, needle: &str) -> Answer {
+    app.wait_for("/healthz", WAIT, |a| output_of(a, key).contains(needle))
+        .await
+}
+
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child; QUIT is nginx's graceful stop.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGQUIT) };
+        let _ = self.0.wait();
+    }
+}
+
+fn nginx_mtls(pki: &servers::Pki, port: u16) -> Nginx {
+    let d = pki.dir.path();
+    let p = |n: &str| pki.path(n).display().to_string();
+    let conf = format!(
+        "user root;\nworker_processes 1;\npid {pid};\nerror_log {err} warn;\nevents {{ worker_connections 64; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {t}/b; proxy_temp_path {t}/p; fastcgi_temp_path {t}/f; uwsgi_temp_path {t}/u; scgi_temp_path {t}/s;\n  server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {crt};\n    ssl_certificate_key {key};\n    ssl_client_certificate {ca};\n    ssl_verify_client on;\n    location /health {{ return 200 \"ok\\n\"; }}\n  }}\n}}\n",
+        pid = p("nginx.pid"),
+        err = p("nginx-error.log"),
+        t = d.display(),
+        crt = p("server.crt"),
+        key = p("server.key"),
+        ca = p("ca.crt"),
+    );
+    std::fs::write(pki.path("nginx.conf"), conf).unwrap();
+    let child = Command::new("nginx")
+        .arg("-p")
+        .arg(d)
+        .arg("-e")
+        .arg(pki.path("nginx-error.log"))
+        .arg("-c")
+        .arg(pki.path("nginx.conf"))
+        .args(["-g", "daemon off;"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx (run ./scripts/test to install it)");
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(5), "nginx did not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Nginx(child)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_check_with_ca_file_and_client_certificate() {
+    let pki = tokio::task::spawn_blocking(servers::Pki::make).await.unwrap();
+    let port = servers::free_port();
+    let _nginx = nginx_mtls(&pki, port);
+    let p = |n: &str| pki.path(n).display().to_string();
+    let url = format!("https://127.0.0.1:{port}/health");
+    let client = format!(
+        "client_cert_file = \"{}\"\nclient_key_file = \"{}\"",
+        p("client.crt"),
+        p("client.key")
+    );
+    let mut cfg = check(
+        "mtls",
+        "http",
+        &format!("url = \"{url}\"\nca_file = \"{}\"\n{client}", p("ca.crt")),
+    );
+    cfg += &check(
+        "nocert",
+        "http",
+        &format!("url = \"{url}\"\nca_file = \"{}\"", p("ca.crt")),
+    );
+    cfg += &check(
+        "wrongca",
+        "http",
+        &format!("url = \"{url}\"\nca_file = \"{}\"\n{client}", p("other-ca.crt")),
+    );
+    cfg += &check("publicroots", "http", &format!("url = \"{url}\"\n{client}"));
+    cfg += &check(
+        "insecure",
+        "http",
+        &format!("url = \"{url}\"\ntls_insecure_skip_verify = true\n{client}"),
+    );
+    let app = spawn_app(&cfg).await;
+    let a = until(&app, "mtls:responseTime", "HTTP 200").await;
+    assert_eq!(status_of(&a, "mtls:responseTime"), "pass");
+    until(&app, "nocert:responseTime", "unexpected HTTP status 400").await;
+    let a = until(&app, "wrongca:responseTime", "certificate").await;
+    assert_eq!(status_of(&a, "wrongca:responseTime"), "fail", "{}", a.body);
+    until(&app, "publicroots:responseTime", "certificate").await;
+    until(&app, "insecure:responseTime", "HTTP 200").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_tls_require_verifies_the_server() {
+    let pki = tokio::task::spawn_blocking(servers::Pki::make).await.unwrap();
+    for f in ["server.crt", "server.key"] {
+        servers::give_to("postgres", &pki.path(f));
+    }
+    std::fs::set_permissions(
+        pki.path("server.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let settings = vec![
+        "-c".to_string(),
+        "ssl=on".to_string(),
+        "-c".to_string(),
+        format!("ssl_cert_file={}", pki.path("server.crt").display()),
+        "-c".to_string(),
+        format!("ssl_key_file={}", pki.path("server.key").display()),
+    ];
+    let pg = tokio::task::spawn_blocking(move || servers::Postgres::start_with(settings))
+        .await
+        .unwrap();
+    let plain = tokio::task::spawn_blocking(servers::Postgres::start).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "apppw").unwrap();
+    let base = |port: u16| {
+        format!(
+            "url = \"postgres://app@127.0.0.1:{port}/appdb\"\npassword_file = \"{}\"",
+            pw.display()
+        )
+    };
+    let ca = pki.path("ca.crt").display().to_string();
+    let mut cfg = check(
+        "tls",
+        "postgres",
+        &format!("{}\ntls = \"require\"\nca_file = \"{ca}\"", base(pg.server.port)),
+    );
+    cfg += &check(
+        "untrusted",
+        "postgres",
+        &format!("{}\ntls = \"require\"", base(pg.server.port)),
+    );
+    cfg += &check(
+        "notls",
+        "postgres",
+        &format!("{}\ntls = \"require\"\nca_file = \"{ca}\"", base(plain.server.port)),
+    );
+    cfg += &check(
+        "prefer",
+        "postgres",
+        &format!("{}\ntls = \"prefer\"\nca_file = \"{ca}\"", base(plain.server.port)),
+    );
+    let app = spawn_app(&cfg).await;
+    let a = until(&app, "tls:responseTime", "query ok").await;
+    assert_eq!(status_of(&a, "tls:responseTime"), "pass");
+    let a = app
+        .wait_for("/healthz", WAIT, |a| status_of(a, "untrusted:responseTime") == "fail")
+        .await;
+    let why = output_of(&a, "untrusted:responseTime");
+    assert!(
+        why.to_ascii_lowercase().contains("certificate") || why.contains("UnknownIssuer"),
+        "{why}"
+    );
+    let a = app
+        .wait_for("/healthz", WAIT, |a| status_of(a, "notls:responseTime") == "fail")
+        .await;
+    assert!(output_of(&a, "notls:responseTime").contains("TLS"), "{}", a.body);
+    until(&app, "prefer:responseTime", "query ok").await;
+    drop((pg, plain));
+}
