@@ -2,7 +2,9 @@
 //! updates metrics and logs transitions.
 //!
 //! Results arrive on a channel; the publisher applies everything queued, then
-//! builds and swaps in one snapshot, so a burst of results costs one render. It
+//! builds and swaps in one snapshot. While results keep arriving, snapshots are
+//! built at most every 20 ms (the first after a quiet spell at once), so 1,000
+//! checks cost 50 snapshots a second, not 1,000. It
 //! also wakes when the oldest result is about to go stale, so staleness shows up
 //! without any request having to compute it.
 
@@ -18,6 +20,9 @@ use crate::health::{CheckState, Record, State};
 use crate::metrics::Metrics;
 use crate::secret::Redactor;
 use crate::snapshot::{CheckView, Maintenance, Override, Presentation, Snapshot};
+
+/// The shortest time between two publications while results keep arriving.
+const MIN_SPACING: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// What the publisher is told.
 #[derive(Debug)]
@@ -102,6 +107,7 @@ impl Publisher {
 
     /// Applies events until the channel closes.
     pub async fn run(mut self, mut rx: mpsc::Receiver<Event>) {
+        let mut last_publish = Instant::now() - MIN_SPACING;
         loop {
             let now = Instant::now();
             let stale = self.states.iter().filter_map(|s| s.stale_at(now)).min();
@@ -122,10 +128,27 @@ impl Publisher {
                     if let Some(ev) = first {
                         self.apply(ev);
                     }
-                    while let Ok(ev) = rx.try_recv() {
-                        self.apply(ev);
+                    // After a quiet spell publish at once (a first result shows
+                    // immediately); while results stream in, gather them so at
+                    // most one snapshot is built per MIN_SPACING.
+                    let ready_at = last_publish + MIN_SPACING;
+                    loop {
+                        while let Ok(ev) = rx.try_recv() {
+                            self.apply(ev);
+                        }
+                        if Instant::now() >= ready_at {
+                            break;
+                        }
+                        tokio::select! {
+                            ev = rx.recv() => match ev {
+                                Some(ev) => self.apply(ev),
+                                None => break,
+                            },
+                            _ = tokio::time::sleep_until(ready_at) => {}
+                        }
                     }
                     self.publish();
+                    last_publish = Instant::now();
                 }
             }
         }

@@ -84,7 +84,7 @@ async fn watch(snapshot: crate::publisher::SharedSnapshot) {
         let snap = snapshot.load_full();
         let key: Vec<_> = snap.checks.iter().map(|c| (c.state, c.output.clone())).collect();
         if last.as_ref() != Some(&key) {
-            let p = snap.aggregate().get(crate::snapshot::Format::Verbose, true);
+            let p = snap.aggregate(crate::snapshot::Format::Verbose, true);
             let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
             println!("[{now}] GET /healthz -> {}", p.status);
             for line in String::from_utf8_lossy(&p.body).lines() {

@@ -17,7 +17,7 @@ pub(super) async fn aggregate(State(app): State<AppState>, uri: Uri, headers: He
     let details = app.details.allows(&headers);
     let format = q.format(&headers);
     let resp = if q.exclude.is_empty() {
-        send(snap.aggregate().get(format, details))
+        send(snap.aggregate(format, details))
     } else {
         send(&snap.render_excluding(&q.exclude, format, details))
     };
@@ -36,8 +36,8 @@ pub(super) async fn one(
     let t = Instant::now();
     let snap = app.snapshot.load();
     let q = HealthQuery::parse(uri.query());
-    let resp = match snap.check(&name) {
-        Some(v) => send(v.get(q.format(&headers), app.details.allows(&headers))),
+    let resp = match snap.check(&name, q.format(&headers), app.details.allows(&headers)) {
+        Some(p) => send(p),
         None => json_error(StatusCode::NOT_FOUND, "no check with that name"),
     };
     app.metrics

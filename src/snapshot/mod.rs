@@ -1,12 +1,17 @@
-//! The immutable published state, and every response body pre-rendered from it.
+//! The immutable published state, and the response bodies rendered from it.
 //!
 //! A snapshot is built by the publisher whenever something changes and swapped in
-//! atomically; handlers load it and send bytes that already exist. Only requests
-//! with `?exclude=` render per request (from the snapshot, never from a dependency).
+//! atomically. Each body (format × details × aggregate or one check) is rendered
+//! at most once per snapshot, by the first request that wants it, and kept in a
+//! `OnceLock`: every later request sends bytes that already exist. Rendering
+//! lazily keeps publication cheap with many checks (a snapshot nobody asks for
+//! costs no rendering). Only `?exclude=` renders per request. None of this ever
+//! touches a dependency.
 
 mod render;
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use axum::http::StatusCode;
@@ -53,18 +58,13 @@ pub struct Prepared {
     pub body: Bytes,
 }
 
-/// Prepared answers for one subject (the aggregate, or one check) in every format,
-/// with and without details.
-#[derive(Debug, Clone)]
-pub struct Variants {
-    /// Indexed by `[format][details as usize]`.
-    by_format: [[Prepared; 2]; 3],
-}
+/// Lazily rendered answers for one subject, indexed by `[format][details]`.
+#[derive(Debug, Default)]
+struct Cells([[OnceLock<Prepared>; 2]; 3]);
 
-impl Variants {
-    /// The answer for a format and details choice.
-    pub fn get(&self, format: Format, details: bool) -> &Prepared {
-        &self.by_format[format as usize][details as usize]
+impl Cells {
+    fn get(&self, format: Format, details: bool, render: impl FnOnce() -> Prepared) -> &Prepared {
+        self.0[format as usize][usize::from(details)].get_or_init(render)
     }
 }
 
@@ -114,7 +114,7 @@ pub struct Presentation {
 }
 
 /// The published state.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Snapshot {
     /// Increases with every publication.
     pub generation: u64,
@@ -129,8 +129,8 @@ pub struct Snapshot {
     /// The HAProxy agent-check line (`up ready 100%`, `down #reason`, `drain`, `maint #reason`).
     pub agent_line: Bytes,
     by_name: HashMap<String, usize>,
-    aggregate: Variants,
-    per_check: Vec<Variants>,
+    aggregate: Cells,
+    per_check: Vec<Cells>,
 }
 
 impl Snapshot {
@@ -139,11 +139,7 @@ impl Snapshot {
         let codes = how.codes;
         let checks_status = crate::health::aggregate(checks.iter().map(|c| (c.critical, c.state)));
         let refs: Vec<&CheckView> = checks.iter().collect();
-        let aggregate = render::variants(&refs, override_.as_ref(), codes, Subject::Aggregate);
-        let per_check = checks
-            .iter()
-            .map(|c| render::variants(&[c], override_.as_ref(), codes, Subject::Alone))
-            .collect();
+        let per_check = checks.iter().map(|_| Cells::default()).collect();
         let by_name = checks.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
         let agent_line = render::agent_line(&refs, override_.as_ref(), &how.agent);
         Snapshot {
@@ -154,7 +150,7 @@ impl Snapshot {
             checks,
             codes,
             by_name,
-            aggregate,
+            aggregate: Cells::default(),
             per_check,
         }
     }
@@ -181,14 +177,34 @@ impl Snapshot {
         self.override_ == Some(Override::Draining)
     }
 
-    /// Answers for the aggregate.
-    pub fn aggregate(&self) -> &Variants {
-        &self.aggregate
+    /// The aggregate answer in a format, rendered once per snapshot.
+    pub fn aggregate(&self, format: Format, details: bool) -> &Prepared {
+        self.aggregate.get(format, details, || {
+            let refs: Vec<&CheckView> = self.checks.iter().collect();
+            render::prepare(
+                &refs,
+                self.override_.as_ref(),
+                self.codes,
+                format,
+                details,
+                Subject::Aggregate,
+            )
+        })
     }
 
-    /// Answers for one check by name.
-    pub fn check(&self, name: &str) -> Option<&Variants> {
-        self.by_name.get(name).map(|&i| &self.per_check[i])
+    /// One check's answer by name, rendered once per snapshot.
+    pub fn check(&self, name: &str, format: Format, details: bool) -> Option<&Prepared> {
+        let &i = self.by_name.get(name)?;
+        Some(self.per_check[i].get(format, details, || {
+            render::prepare(
+                &[&self.checks[i]],
+                self.override_.as_ref(),
+                self.codes,
+                format,
+                details,
+                Subject::Alone,
+            )
+        }))
     }
 
     /// Renders the aggregate without some checks (per request; reads only).

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
-use super::{AgentReplies, CheckView, Override, Prepared, Variants};
+use super::{AgentReplies, CheckView, Override, Prepared};
 use crate::checks::{Observed, Status};
 use crate::config::StatusCodes;
 use crate::health::{aggregate, State};
@@ -32,18 +32,6 @@ pub enum Format {
 pub(super) enum Subject {
     Aggregate,
     Alone,
-}
-
-pub(super) fn variants(checks: &[&CheckView], ov: Option<&Override>, codes: StatusCodes, subject: Subject) -> Variants {
-    let one = |f| {
-        [
-            prepare(checks, ov, codes, f, false, subject),
-            prepare(checks, ov, codes, f, true, subject),
-        ]
-    };
-    Variants {
-        by_format: [one(Format::Json), one(Format::Text), one(Format::Verbose)],
-    }
 }
 
 fn overall(checks: &[&CheckView], ov: Option<&Override>, subject: Subject) -> Status {

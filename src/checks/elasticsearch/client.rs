@@ -10,7 +10,10 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::{Method, StatusCode, Url};
 use tokio::time::Instant;
 
@@ -58,54 +61,73 @@ fn describe_all(failures: &[(String, String)]) -> String {
     }
 }
 
-/// The client; cheap to share, keeps connections alive between rounds.
+/// The client; keeps connections alive between rounds.
 pub struct EsClient {
     http: reqwest::Client,
     urls: Vec<Url>,
     max_body: usize,
     auth: EsAuth,
+    api_key: Option<HeaderValue>,
+}
+
+/// One HTTP client (and connection pool) per distinct TLS setup, shared by every
+/// Elasticsearch check that uses it: 1,000 checks against one cluster hold a
+/// handful of connections and one TLS configuration, not 1,000 of each.
+/// Credentials are per request, so sharing never mixes them.
+fn shared_client(ca_file: Option<&std::path::Path>, insecure: bool) -> Result<reqwest::Client, String> {
+    type Key = (Option<std::path::PathBuf>, bool);
+    static CLIENTS: OnceLock<Mutex<HashMap<Key, reqwest::Client>>> = OnceLock::new();
+    let key = (ca_file.map(|p| p.to_path_buf()), insecure);
+    let mut clients = CLIENTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(c) = clients.get(&key) {
+        return Ok(c.clone());
+    }
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(32)
+        .user_agent(concat!("healthgate/", env!("CARGO_PKG_VERSION")))
+        .danger_accept_invalid_certs(insecure);
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).map_err(|e| format!("ca_file \"{}\": {e}", path.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("ca_file \"{}\": not a PEM certificate: {e}", path.display()))?;
+        if certs.is_empty() {
+            return Err(format!("ca_file \"{}\": no certificate found", path.display()));
+        }
+        for c in certs {
+            builder = builder.add_root_certificate(c);
+        }
+    }
+    let client = builder
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    clients.insert(key, client.clone());
+    Ok(client)
 }
 
 impl EsClient {
     /// Builds the client; fails on an unreadable or invalid CA file.
     pub fn new(cfg: &EsConfig) -> Result<Self, String> {
-        let mut headers = HeaderMap::new();
-        match &cfg.auth {
+        let api_key = match &cfg.auth {
             // Basic credentials are added per request by reqwest, which marks them sensitive.
-            EsAuth::None | EsAuth::Basic { .. } => {}
+            EsAuth::None | EsAuth::Basic { .. } => None,
             EsAuth::ApiKey(key) => {
                 let mut v = HeaderValue::from_str(&format!("ApiKey {}", key.expose()))
                     .map_err(|_| "the API key contains characters not allowed in a header".to_string())?;
                 v.set_sensitive(true);
-                headers.insert(AUTHORIZATION, v);
+                Some(v)
             }
-        }
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .default_headers(headers)
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_max_idle_per_host(1)
-            .user_agent(concat!("healthgate/", env!("CARGO_PKG_VERSION")))
-            .danger_accept_invalid_certs(cfg.tls_insecure_skip_verify);
-        if let Some(path) = &cfg.ca_file {
-            let pem = std::fs::read(path).map_err(|e| format!("ca_file \"{}\": {e}", path.display()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| format!("ca_file \"{}\": not a PEM certificate: {e}", path.display()))?;
-            if certs.is_empty() {
-                return Err(format!("ca_file \"{}\": no certificate found", path.display()));
-            }
-            for c in certs {
-                builder = builder.add_root_certificate(c);
-            }
-        }
-        let http = builder
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        };
         Ok(EsClient {
-            http,
+            http: shared_client(cfg.ca_file.as_deref(), cfg.tls_insecure_skip_verify)?,
             urls: cfg.urls.clone(),
             max_body: cfg.max_body_bytes,
             auth: cfg.auth.clone(),
+            api_key,
         })
     }
 
@@ -127,6 +149,9 @@ impl EsClient {
             let mut req = self.http.request(method.clone(), url);
             if let EsAuth::Basic { username, password } = &self.auth {
                 req = req.basic_auth(username, Some(password.expose()));
+            }
+            if let Some(key) = &self.api_key {
+                req = req.header(AUTHORIZATION, key.clone());
             }
             // The last node gets no timeout of its own: the scheduler's timeout ends it,
             // with a reason that names the check's timeout.
