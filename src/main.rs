@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     healthgate::telemetry::init(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(usize::from(cli.worker_threads))
         .enable_all()
         .build()
     {
