@@ -42,6 +42,8 @@ pub struct App {
     checks: Vec<(Arc<dyn Check>, Schedule)>,
     max_in_flight: usize,
     grace: Duration,
+    max_connections: usize,
+    header_read_timeout: Duration,
     events: mpsc::Sender<Event>,
     events_rx: mpsc::Receiver<Event>,
 }
@@ -117,6 +119,8 @@ impl App {
             checks: runnable,
             max_in_flight: config.server.max_concurrent_checks,
             grace: config.server.shutdown_grace,
+            max_connections: config.server.max_connections,
+            header_read_timeout: config.server.header_read_timeout,
             events,
             events_rx,
         })
@@ -147,6 +151,8 @@ impl App {
             checks,
             max_in_flight,
             grace,
+            max_connections,
+            header_read_timeout,
             events,
             events_rx,
             agent,
@@ -157,24 +163,26 @@ impl App {
         let mut schedulers = crate::scheduler::spawn_all(checks, events.clone(), max_in_flight);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(state);
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async {
-                    let _ = stop_rx.await;
-                })
-                .await
-        });
+        let limits = crate::http::server::Limits {
+            max_connections,
+            header_read_timeout,
+        };
+        let server = tokio::spawn(crate::http::server::serve(
+            listener,
+            app,
+            limits,
+            async {
+                let _ = stop_rx.await;
+            },
+            Duration::from_secs(1),
+        ));
         shutdown.await;
         let _ = events.send(Event::Drain).await;
         tracing::info!(grace = %humantime::format_duration(grace), "shutdown requested; serving with readiness failing for the grace period");
         tokio::time::sleep(grace).await;
         let _ = stop_tx.send(());
         // Idle keep-alive connections close at once; a stuck client gets one second.
-        let result = match tokio::time::timeout(Duration::from_secs(1), server).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(join)) => Err(std::io::Error::other(join)),
-            Err(_) => Ok(()),
-        };
+        let result = server.await.map_err(std::io::Error::other);
         schedulers.abort_all();
         if let Some(t) = agent_task {
             t.abort();

@@ -52,6 +52,10 @@ pub struct ServerConfig {
     pub agent_replies: AgentReplies,
     /// Bearer token for `/admin/*`; no token, no admin API.
     pub admin_token: Option<Secret>,
+    /// HTTP connections served at once; more are closed at once.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers (slowloris protection).
+    pub header_read_timeout: Duration,
 }
 
 pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redactor) -> Option<ServerConfig> {
@@ -69,6 +73,8 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
         agent_listen: None,
         agent_replies: AgentReplies::default(),
         admin_token: None,
+        max_connections: 1024,
+        header_read_timeout: Duration::from_secs(5),
     };
     let Some(t) = t else { return Some(s) };
     let before = problems.len();
@@ -111,6 +117,20 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
             t.problem("max_concurrent_checks", "must be between 1 and 100000");
         } else {
             s.max_concurrent_checks = n as usize;
+        }
+    }
+    if let Some(n) = t.u64("max_connections") {
+        if (1..=100_000).contains(&n) {
+            s.max_connections = n as usize;
+        } else {
+            t.problem("max_connections", "must be between 1 and 100000");
+        }
+    }
+    if let Some(d) = t.duration("header_read_timeout") {
+        if d.is_zero() {
+            t.problem("header_read_timeout", "must be greater than zero");
+        } else {
+            s.header_read_timeout = d;
         }
     }
     if let Some(text) = t.str("agent_listen") {

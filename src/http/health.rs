@@ -12,6 +12,9 @@ use super::{json_error, send, AppState};
 /// The aggregate answer.
 pub(super) async fn aggregate(State(app): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let t = Instant::now();
+    if let Some(resp) = query_too_long(&uri) {
+        return resp;
+    }
     let snap = app.snapshot.load();
     let q = HealthQuery::parse(uri.query());
     let details = app.details.allows(&headers);
@@ -34,6 +37,9 @@ pub(super) async fn one(
     headers: HeaderMap,
 ) -> Response {
     let t = Instant::now();
+    if let Some(resp) = query_too_long(&uri) {
+        return resp;
+    }
     let snap = app.snapshot.load();
     let q = HealthQuery::parse(uri.query());
     let resp = match snap.check(&name, q.format(&headers), app.details.allows(&headers)) {
@@ -43,6 +49,14 @@ pub(super) async fn one(
     app.metrics
         .record_http(route(&uri, true), resp.status().as_u16(), t.elapsed().as_secs_f64());
     resp
+}
+
+/// Queries longer than this are refused (414): nothing legitimate needs more.
+const MAX_QUERY: usize = 2048;
+
+fn query_too_long(uri: &Uri) -> Option<Response> {
+    (uri.query().map_or(0, str::len) > MAX_QUERY)
+        .then(|| json_error(StatusCode::URI_TOO_LONG, "query string too long (at most 2048 bytes)"))
 }
 
 fn route(uri: &Uri, one: bool) -> &'static str {

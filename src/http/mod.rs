@@ -12,6 +12,7 @@
 mod admin;
 mod health;
 mod query;
+pub mod server;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -99,8 +100,26 @@ pub fn router(state: AppState) -> Router {
         .route("/livez", get(livez))
         .route("/metrics", get(metrics))
         .fallback(not_found)
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(PanicToError(state.metrics.clone())))
         .with_state(state)
+}
+
+/// The last line of defence: a handler panic becomes a 500 and is counted
+/// (`healthgate_http_panics_total`), and the process keeps serving.
+#[derive(Clone)]
+struct PanicToError(Arc<Metrics>);
+
+impl tower_http::catch_panic::ResponseForPanic for PanicToError {
+    type ResponseBody = axum::body::Body;
+
+    fn response_for_panic(
+        &mut self,
+        _err: Box<dyn std::any::Any + Send + 'static>,
+    ) -> axum::http::Response<Self::ResponseBody> {
+        self.0.record_panic();
+        tracing::error!("an HTTP handler panicked; answered 500");
+        json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    }
 }
 
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");

@@ -59,6 +59,7 @@ pub struct Metrics {
     facts: Vec<(Fact, GaugeVec)>,
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
+    http_panics: prometheus::IntCounter,
     /// Children for the probe routes, resolved once: a label lookup hashes and
     /// takes a lock, which is most of the cost of counting a probe.
     hot: Vec<HotRoute>,
@@ -204,6 +205,13 @@ impl Metrics {
             &["route"],
             HTTP_DURATION_BUCKETS,
         );
+        let http_panics = prometheus::IntCounter::new(
+            "healthgate_http_panics_total",
+            "HTTP handler panics caught and answered 500 (should stay 0).",
+        )
+        .expect("valid metric definition");
+        r.register(Box::new(http_panics.clone()))
+            .expect("metric names are unique");
         #[cfg(target_os = "linux")]
         r.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))
             .expect("process collector registers once");
@@ -231,6 +239,7 @@ impl Metrics {
                     duration: http_duration.with_label_values(&[route]),
                 })
                 .collect(),
+            http_panics,
             http_requests,
             http_duration,
         }
@@ -304,6 +313,11 @@ impl Metrics {
             self.status.with_label_values(&[s]).set(i64::from(s == status));
         }
         self.draining.set(i64::from(draining));
+    }
+
+    /// Counts a caught handler panic.
+    pub fn record_panic(&self) {
+        self.http_panics.inc();
     }
 
     /// Counts one HTTP request.
