@@ -180,3 +180,51 @@ async fn postgres_tls_require_verifies_the_server() {
     until(&app, "prefer:responseTime", "query ok").await;
     drop((pg, plain));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_and_redis_over_tls() {
+    let pki = tokio::task::spawn_blocking(servers::Pki::make).await.unwrap();
+    let p = |n: &str| pki.path(n).display().to_string();
+    let flags = vec![
+        format!("--ssl-cert={}", p("server.crt")),
+        format!("--ssl-key={}", p("server.key")),
+        format!("--ssl-ca={}", p("ca.crt")),
+    ];
+    let db = tokio::task::spawn_blocking(move || servers::Mariadb::start_with(flags))
+        .await
+        .unwrap();
+    let (redis, _rdir) = servers::redis_tls(&pki);
+    let dir = tempfile::tempdir().unwrap();
+    let app_pw = dir.path().join("apppw");
+    std::fs::write(&app_pw, "apppw").unwrap();
+    let redis_pw = dir.path().join("redispw");
+    std::fs::write(&redis_pw, "pw1").unwrap();
+    let my = format!(
+        "url = \"mysql://app@127.0.0.1:{}/appdb\"\npassword_file = \"{}\"\ntls = \"require\"",
+        db.server.port,
+        app_pw.display()
+    );
+    let rd = format!(
+        "url = \"rediss://127.0.0.1:{}/0\"\npassword_file = \"{}\"",
+        redis.port,
+        redis_pw.display()
+    );
+    let mut cfg = check("mytls", "mysql", &format!("{my}\nca_file = \"{}\"", p("ca.crt")));
+    cfg += &check("myuntrusted", "mysql", &my);
+    cfg += &check("rdtls", "redis", &format!("{rd}\nca_file = \"{}\"", p("ca.crt")));
+    cfg += &check("rduntrusted", "redis", &rd);
+    let app = spawn_app(&cfg).await;
+    let a = until(&app, "mytls:responseTime", "query ok").await;
+    assert_eq!(status_of(&a, "mytls:responseTime"), "pass");
+    let a = until(&app, "rdtls:responseTime", "PONG").await;
+    assert_eq!(status_of(&a, "rdtls:responseTime"), "pass");
+    let a = app
+        .wait_for("/healthz", WAIT, |a| status_of(a, "myuntrusted:responseTime") == "fail")
+        .await;
+    assert!(!output_of(&a, "myuntrusted:responseTime").is_empty());
+    let a = app
+        .wait_for("/healthz", WAIT, |a| status_of(a, "rduntrusted:responseTime") == "fail")
+        .await;
+    assert!(!output_of(&a, "rduntrusted:responseTime").is_empty());
+    drop((db, redis));
+}

@@ -41,7 +41,18 @@ impl RedisCheck {
                 protocol: ProtocolVersion::RESP2,
             },
         };
-        let client = redis::Client::open(info).map_err(|e| format!("invalid Redis settings: {e}"))?;
+        let client = match &cfg.ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| format!("ca_file \"{}\": {e}", path.display()))?;
+                let certs = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem),
+                };
+                redis::Client::build_with_tls(info, certs)
+            }
+            None => redis::Client::open(info),
+        }
+        .map_err(|e| format!("invalid Redis settings: {e}"))?;
         Ok(RedisCheck {
             cfg: cfg.clone(),
             client,

@@ -110,6 +110,8 @@ pub struct RedisConfig {
     pub endpoint: Endpoint,
     /// `rediss://`.
     pub tls: bool,
+    /// CA certificate for `rediss://` (default: the public roots).
+    pub ca_file: Option<PathBuf>,
     /// Expected `role` from `INFO replication`.
     pub expect: Option<Role>,
 }
@@ -276,7 +278,12 @@ pub(super) fn redis(t: &Table, redactor: &mut Redactor) -> Option<RedisConfig> {
             None
         }
     };
+    let ca_file = ca_file(t);
     let (endpoint, scheme) = endpoint?;
+    if ca_file.is_some() && scheme != "rediss" {
+        t.problem("ca_file", "only used with rediss:// (TLS)");
+        return None;
+    }
     if let Some(db) = &endpoint.database {
         if db.parse::<u16>().is_err() {
             t.problem(
@@ -289,6 +296,7 @@ pub(super) fn redis(t: &Table, redactor: &mut Redactor) -> Option<RedisConfig> {
     Some(RedisConfig {
         endpoint,
         tls: scheme == "rediss",
+        ca_file,
         expect,
     })
 }

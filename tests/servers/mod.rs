@@ -292,6 +292,11 @@ pub struct Mariadb {
 
 impl Mariadb {
     pub fn start() -> Mariadb {
+        Self::start_with(Vec::new())
+    }
+
+    /// With extra server flags (e.g. --ssl-cert).
+    pub fn start_with(extra: Vec<String>) -> Mariadb {
         let dir = tmpdir();
         let d = dir.path().to_path_buf();
         run(
@@ -314,6 +319,7 @@ impl Mariadb {
                 .arg(format!("--tmpdir={}", dd.display()))
                 .arg(format!("--log-error={}", dd.join("d.err").display()))
                 .args(["--innodb-log-file-size=8M", "--innodb-buffer-pool-size=32M"])
+                .args(&extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .process_group(0)
@@ -480,4 +486,49 @@ impl Pki {
         }
         Pki { dir }
     }
+}
+
+/// A Redis instance serving TLS only (on `port`), with `requirepass pw1`.
+pub fn redis_tls(pki: &Pki) -> (Server, tempfile::TempDir) {
+    let dir = tmpdir();
+    let d = dir.path().to_path_buf();
+    let (crt, key, ca) = (pki.path("server.crt"), pki.path("server.key"), pki.path("ca.crt"));
+    let port = free_port();
+    let server = Server::new(port, libc::SIGTERM, move |p| {
+        Command::new("redis-server")
+            .args([
+                "--port",
+                "0",
+                "--tls-port",
+                &p.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+            ])
+            .arg(&d)
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--requirepass",
+                "pw1",
+            ])
+            .arg("--tls-cert-file")
+            .arg(&crt)
+            .arg("--tls-key-file")
+            .arg(&key)
+            .arg("--tls-ca-cert-file")
+            .arg(&ca)
+            .args(["--tls-auth-clients", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("redis-server starts")
+    });
+    wait_port(port, Duration::from_secs(10), "redis-server (TLS)");
+    (server, dir)
 }
