@@ -5,7 +5,8 @@
 //! builds and swaps in one snapshot. While results keep arriving, snapshots are
 //! built at most every 20 ms or more (the first after a quiet spell at once), so 1,000
 //! checks cost 10 snapshots a second (the spacing grows with the check count),
-//! not 1,000. It
+//! not 1,000. A result that changes a reported state (and drain or maintenance)
+//! is published at once: only routine refreshes wait. It
 //! also wakes when the oldest result is about to go stale, so staleness shows up
 //! without any request having to compute it.
 
@@ -132,23 +133,25 @@ impl Publisher {
             match event {
                 None => return,
                 Some(first) => {
+                    let mut urgent = first.is_none();
                     if let Some(ev) = first {
-                        self.apply(ev);
+                        urgent |= self.apply(ev);
                     }
                     // After a quiet spell publish at once (a first result shows
                     // immediately); while results stream in, gather them so at
                     // most one snapshot is built per MIN_SPACING.
+                    // A changed state is published at once.
                     let ready_at = last_publish + spacing;
                     loop {
                         while let Ok(ev) = rx.try_recv() {
-                            self.apply(ev);
+                            urgent |= self.apply(ev);
                         }
-                        if Instant::now() >= ready_at {
+                        if urgent || Instant::now() >= ready_at {
                             break;
                         }
                         tokio::select! {
                             ev = rx.recv() => match ev {
-                                Some(ev) => self.apply(ev),
+                                Some(ev) => urgent |= self.apply(ev),
                                 None => break,
                             },
                             _ = tokio::time::sleep_until(ready_at) => {}
@@ -161,11 +164,13 @@ impl Publisher {
         }
     }
 
-    fn apply(&mut self, event: Event) {
+    /// Applies one event; returns whether a reported state (or an override)
+    /// changed, which is published at once instead of waiting for the spacing.
+    fn apply(&mut self, event: Event) -> bool {
         match event {
             Event::Result { index, mut record } => {
                 let Some(state) = self.states.get_mut(index) else {
-                    return;
+                    return false;
                 };
                 record.outcome.reason = self.redactor.scrub(&record.outcome.reason);
                 state.record(record);
@@ -176,21 +181,25 @@ impl Publisher {
                     rec.duration.as_secs_f64(),
                     state.consecutive_fail,
                 );
+                state.report(Instant::now()).0 != self.reported[index]
             }
             Event::Drain => {
                 if !self.draining {
                     tracing::info!("draining: readiness now fails; liveness stays up");
                 }
                 self.draining = true;
+                true
             }
             Event::Maintenance(Some(m)) => {
                 tracing::warn!(reason = %m.reason, until = %humantime::format_rfc3339_seconds(m.until), "maintenance on: readiness fails, the agent says maint");
                 self.maintenance = Some(m);
+                true
             }
             Event::Maintenance(None) => {
                 if self.maintenance.take().is_some() {
                     tracing::info!("maintenance off");
                 }
+                true
             }
         }
     }
