@@ -12,6 +12,7 @@ pub mod memcached;
 pub mod mysql;
 pub mod postgres;
 pub mod redis;
+mod reused;
 pub mod tcp;
 mod tls;
 

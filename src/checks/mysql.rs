@@ -10,8 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Row, SslOpts, Value};
-use tokio::sync::Mutex;
 
+use super::reused::Reused;
 use super::{Check, Observed, Outcome, Status};
 use crate::config::{MysqlConfig, TlsMode};
 
@@ -19,7 +19,7 @@ use crate::config::{MysqlConfig, TlsMode};
 pub struct MysqlCheck {
     cfg: MysqlConfig,
     opts: Opts,
-    conn: Mutex<(Option<Conn>, bool)>,
+    conn: Reused<Conn>,
 }
 
 impl MysqlCheck {
@@ -44,7 +44,7 @@ impl MysqlCheck {
         Ok(MysqlCheck {
             cfg: cfg.clone(),
             opts: b.into(),
-            conn: Mutex::new((None, false)),
+            conn: Reused::default(),
         })
     }
 
@@ -122,31 +122,15 @@ pub fn describe(e: &mysql_async::Error) -> String {
 #[async_trait]
 impl Check for MysqlCheck {
     async fn run(&self, _budget: Duration) -> Outcome {
-        let mut slot = self.conn.lock().await;
-        let (conn, busy) = &mut *slot;
-        if *busy {
-            *conn = None;
-        }
-        *busy = true;
-        let mut c = match conn.take() {
-            Some(c) => c,
-            None => match Conn::new(self.opts.clone()).await {
-                Ok(c) => c,
-                Err(e) => {
-                    *busy = false;
-                    return Outcome::fail(format!("{}: {}", self.cfg.endpoint.label(), describe(&e)));
-                }
-            },
-        };
-        let result = self.probe(&mut c).await;
-        *busy = false;
-        match result {
-            Ok(o) => {
-                *conn = Some(c);
-                o
-            }
-            Err(e) => Outcome::fail(format!("{}: {}", self.cfg.endpoint.label(), describe(&e))),
-        }
+        let result = self
+            .conn
+            .run(
+                |_: &Conn| true,
+                async || Conn::new(self.opts.clone()).await,
+                async |c: &mut Conn| self.probe(c).await,
+            )
+            .await;
+        result.unwrap_or_else(|e| Outcome::fail(format!("{}: {}", self.cfg.endpoint.label(), describe(&e))))
     }
 
     fn measurement(&self) -> &'static str {

@@ -1,17 +1,16 @@
 //! `kind = "postgres"`: connect, run a query (default `SELECT 1`), optionally check
 //! the role (`pg_is_in_recovery()`) and a replica's replay lag.
 //!
-//! One connection is kept across rounds and replaced when it breaks. A round the
-//! scheduler cut off mid-query leaves the connection in an unknown state, so the
-//! next round reconnects instead of trusting it.
+//! One connection is kept across rounds ([`super::reused`]) and replaced when it
+//! breaks or when a round was cut off mid-query.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::Mutex;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, NoTls};
 
+use super::reused::Reused;
 use super::{Check, Observed, Outcome, Status};
 use crate::config::{PostgresConfig, Role, TlsMode};
 
@@ -20,15 +19,7 @@ pub struct PostgresCheck {
     cfg: PostgresConfig,
     pg: tokio_postgres::Config,
     tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
-    conn: Mutex<Slot>,
-}
-
-#[derive(Default)]
-struct Slot {
-    client: Option<Client>,
-    /// Set while a round uses the client; still set at the next round means the
-    /// previous one was cancelled mid-conversation.
-    busy: bool,
+    conn: Reused<Client>,
 }
 
 /// Replay lag in seconds: 0 when everything received has been replayed (an idle
@@ -68,7 +59,7 @@ impl PostgresCheck {
             cfg: cfg.clone(),
             pg,
             tls,
-            conn: Mutex::new(Slot::default()),
+            conn: Reused::default(),
         })
     }
 
@@ -154,30 +145,15 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
 #[async_trait]
 impl Check for PostgresCheck {
     async fn run(&self, _budget: Duration) -> Outcome {
-        let mut slot = self.conn.lock().await;
-        if slot.busy || slot.client.as_ref().is_some_and(Client::is_closed) {
-            slot.client = None;
-        }
-        slot.busy = true;
-        let client = match slot.client.take() {
-            Some(c) => c,
-            None => match self.connect().await {
-                Ok(c) => c,
-                Err(e) => {
-                    slot.busy = false;
-                    return Outcome::fail(format!("{}: {}", self.cfg.endpoint.label(), describe(&e)));
-                }
-            },
-        };
-        let result = self.probe(&client).await;
-        slot.busy = false;
-        match result {
-            Ok(o) => {
-                slot.client = Some(client);
-                o
-            }
-            Err(e) => Outcome::fail(format!("{}: {}", self.cfg.endpoint.label(), describe(&e))),
-        }
+        let result = self
+            .conn
+            .run(
+                |c: &Client| !c.is_closed(),
+                async || self.connect().await,
+                async |c: &mut Client| self.probe(c).await,
+            )
+            .await;
+        result.unwrap_or_else(|e| Outcome::fail(format!("{}: {}", self.cfg.endpoint.label(), describe(&e))))
     }
 
     fn measurement(&self) -> &'static str {

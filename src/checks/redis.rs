@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use redis::aio::MultiplexedConnection;
 use redis::{ConnectionAddr, ConnectionInfo, ProtocolVersion, RedisConnectionInfo};
-use tokio::sync::Mutex;
 
+use super::reused::Reused;
 use super::{Check, Observed, Outcome, Status};
 use crate::config::{RedisConfig, Role};
 
@@ -15,7 +15,7 @@ use crate::config::{RedisConfig, Role};
 pub struct RedisCheck {
     cfg: RedisConfig,
     client: redis::Client,
-    conn: Mutex<(Option<MultiplexedConnection>, bool)>,
+    conn: Reused<MultiplexedConnection>,
 }
 
 impl RedisCheck {
@@ -56,7 +56,7 @@ impl RedisCheck {
         Ok(RedisCheck {
             cfg: cfg.clone(),
             client,
-            conn: Mutex::new((None, false)),
+            conn: Reused::default(),
         })
     }
 
@@ -119,31 +119,15 @@ pub fn describe(e: &redis::RedisError) -> String {
 #[async_trait]
 impl Check for RedisCheck {
     async fn run(&self, _budget: Duration) -> Outcome {
-        let mut slot = self.conn.lock().await;
-        let (conn, busy) = &mut *slot;
-        if *busy {
-            *conn = None;
-        }
-        *busy = true;
-        let mut c = match conn.take() {
-            Some(c) => c,
-            None => match self.client.get_multiplexed_async_connection().await {
-                Ok(c) => c,
-                Err(e) => {
-                    *busy = false;
-                    return Outcome::fail(format!("{}: {}", self.cfg.endpoint.label(), describe(&e)));
-                }
-            },
-        };
-        let result = self.probe(&mut c).await;
-        *busy = false;
-        match result {
-            Ok(o) => {
-                *conn = Some(c);
-                o
-            }
-            Err(e) => Outcome::fail(format!("{}: {}", self.cfg.endpoint.label(), describe(&e))),
-        }
+        let result = self
+            .conn
+            .run(
+                |_: &MultiplexedConnection| true,
+                async || self.client.get_multiplexed_async_connection().await,
+                async |c: &mut MultiplexedConnection| self.probe(c).await,
+            )
+            .await;
+        result.unwrap_or_else(|e| Outcome::fail(format!("{}: {}", self.cfg.endpoint.label(), describe(&e))))
     }
 
     fn measurement(&self) -> &'static str {
