@@ -43,7 +43,7 @@ struct HotRoute {
 
 /// All metric families.
 pub struct Metrics {
-    registry: Registry,
+    collectors: Vec<Box<dyn prometheus::core::Collector>>,
     check_status: IntGaugeVec,
     check_duration: HistogramVec,
     check_runs: IntCounterVec,
@@ -65,28 +65,46 @@ pub struct Metrics {
     hot: Vec<HotRoute>,
 }
 
-fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+/// The registry (which rejects duplicate names at start) plus our collectors in
+/// declaration order. `/metrics` encodes from the list directly: each family
+/// comes from one collector, so `Registry::gather`'s merging, validation and
+/// sorting on every scrape would be pure cost.
+struct Reg {
+    registry: Registry,
+    order: Vec<Box<dyn prometheus::core::Collector>>,
+}
+
+impl Reg {
+    fn add<C: prometheus::core::Collector + Clone + 'static>(&mut self, c: &C) {
+        self.registry
+            .register(Box::new(c.clone()))
+            .expect("metric names are unique");
+        self.order.push(Box::new(c.clone()));
+    }
+}
+
+fn gauge_vec(r: &mut Reg, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
     let g = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
-    r.register(Box::new(g.clone())).expect("metric names are unique");
+    r.add(&g);
     g
 }
 
-fn int_gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+fn int_gauge_vec(r: &mut Reg, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
     let g = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric definition");
-    r.register(Box::new(g.clone())).expect("metric names are unique");
+    r.add(&g);
     g
 }
 
-fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+fn counter_vec(r: &mut Reg, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric definition");
-    r.register(Box::new(c.clone())).expect("metric names are unique");
+    r.add(&c);
     c
 }
 
-fn histogram_vec(r: &Registry, name: &str, help: &str, labels: &[&str], buckets: &[f64]) -> HistogramVec {
+fn histogram_vec(r: &mut Reg, name: &str, help: &str, labels: &[&str], buckets: &[f64]) -> HistogramVec {
     let h = HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets.to_vec()), labels)
         .expect("valid metric definition");
-    r.register(Box::new(h.clone())).expect("metric names are unique");
+    r.add(&h);
     h
 }
 
@@ -99,52 +117,55 @@ impl Default for Metrics {
 impl Metrics {
     /// Creates every family in a fresh registry.
     pub fn new() -> Self {
-        let r = Registry::new();
+        let mut r = Reg {
+            registry: Registry::new(),
+            order: Vec::new(),
+        };
         let check_status = int_gauge_vec(
-            &r,
+            &mut r,
             "healthgate_check_status",
             "Current state of each check (1 for the current state, after hysteresis and staleness).",
             &["check", "state"],
         );
         let check_duration = histogram_vec(
-            &r,
+            &mut r,
             "healthgate_check_duration_seconds",
             "Duration of check rounds, in seconds.",
             &["check"],
             CHECK_DURATION_BUCKETS,
         );
         let check_runs = counter_vec(
-            &r,
+            &mut r,
             "healthgate_check_runs_total",
             "Check rounds by outcome (pass, warn, fail, timeout, error).",
             &["check", "outcome"],
         );
         let check_consecutive_failures = int_gauge_vec(
-            &r,
+            &mut r,
             "healthgate_check_consecutive_failures",
             "Consecutive failing rounds of each check.",
             &["check"],
         );
         let check_transitions = counter_vec(
-            &r,
+            &mut r,
             "healthgate_check_transitions_total",
             "Changes of each check's reported state.",
             &["check"],
         );
         let check_last_transition = gauge_vec(
-            &r,
+            &mut r,
             "healthgate_check_last_transition_timestamp_seconds",
             "Unix time of each check's last state change.",
             &["check"],
         );
         let check_result_age = gauge_vec(
-            &r,
+            &mut r,
             "healthgate_check_result_age_seconds",
             "Age of each check's latest result, in seconds.",
             &["check"],
         );
         let status = int_gauge_vec(
-            &r,
+            &mut r,
             "healthgate_status",
             "Overall status of this instance (1 for the current state).",
             &["state"],
@@ -154,9 +175,9 @@ impl Metrics {
             "1 while the instance is draining before shutdown.",
         )
         .expect("valid metric definition");
-        r.register(Box::new(draining.clone())).expect("metric names are unique");
+        r.add(&draining);
         let build = int_gauge_vec(
-            &r,
+            &mut r,
             "healthgate_build_info",
             "Build information; the value is always 1.",
             &["version", "commit"],
@@ -171,35 +192,35 @@ impl Metrics {
                     Some(subject) => &["check", subject],
                     None => &["check"],
                 };
-                (f.fact, gauge_vec(&r, f.name, f.help, labels))
+                (f.fact, gauge_vec(&mut r, f.name, f.help, labels))
             })
             .collect();
         let check_max_age = gauge_vec(
-            &r,
+            &mut r,
             "healthgate_check_max_age_seconds",
             "Configured max_age of each check: an older result reports fail (stale).",
             &["check"],
         );
         let check_critical = int_gauge_vec(
-            &r,
+            &mut r,
             "healthgate_check_critical",
             "1 when the check is critical (its failure fails the instance).",
             &["check"],
         );
         let es_expected_nodes = gauge_vec(
-            &r,
+            &mut r,
             "healthgate_es_expected_nodes",
             "Configured min_nodes of an Elasticsearch check (absent when not set).",
             &["check"],
         );
         let http_requests = counter_vec(
-            &r,
+            &mut r,
             "healthgate_http_requests_total",
             "HTTP requests served, by route template and status code.",
             &["route", "code"],
         );
         let http_duration = histogram_vec(
-            &r,
+            &mut r,
             "healthgate_http_request_duration_seconds",
             "Time to answer HTTP requests, in seconds.",
             &["route"],
@@ -210,13 +231,12 @@ impl Metrics {
             "HTTP handler panics caught and answered 500 (should stay 0).",
         )
         .expect("valid metric definition");
-        r.register(Box::new(http_panics.clone()))
-            .expect("metric names are unique");
+        r.add(&http_panics);
         #[cfg(target_os = "linux")]
-        r.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))
-            .expect("process collector registers once");
+        r.order
+            .push(Box::new(prometheus::process_collector::ProcessCollector::for_self()));
         Metrics {
-            registry: r,
+            collectors: r.order,
             check_status,
             check_duration,
             check_runs,
@@ -345,9 +365,13 @@ impl Metrics {
                 self.check_result_age.with_label_values(&[&c.name]).set(age);
             }
         }
-        let mut out = Vec::with_capacity(16 * 1024);
+        let mut families = Vec::with_capacity(64);
+        for c in &self.collectors {
+            families.extend(c.collect().into_iter().filter(|f| !f.get_metric().is_empty()));
+        }
+        let mut out = Vec::with_capacity(128 * 1024);
         TextEncoder::new()
-            .encode(&self.registry.gather(), &mut out)
+            .encode(&families, &mut out)
             .expect("encoding to memory cannot fail");
         out
     }
