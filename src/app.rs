@@ -10,10 +10,10 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::checks::{self, Check};
-use crate::config::{Config, Schedule};
+use crate::config::Config;
 use crate::http::{router, AdminState, AppState, DetailsPolicy};
 use crate::metrics::Metrics;
-use crate::publisher::{CheckInfo, Event, Publisher, SharedSnapshot};
+use crate::publisher::{Event, Publisher, SharedSnapshot};
 use crate::snapshot::Presentation;
 
 /// Why the application could not start.
@@ -32,6 +32,9 @@ pub enum AppError {
     },
 }
 
+/// A reload request from the admin API, answered with the summary or the problems.
+pub type ReloadRequest = tokio::sync::oneshot::Sender<Result<String, String>>;
+
 /// A built application, ready to run.
 pub struct App {
     listener: TcpListener,
@@ -39,8 +42,9 @@ pub struct App {
     agent: Option<TcpListener>,
     state: AppState,
     publisher: Publisher,
-    checks: Vec<(Arc<dyn Check>, Schedule)>,
-    max_in_flight: usize,
+    config: Config,
+    built: Vec<Arc<dyn Check>>,
+    reloads: mpsc::Receiver<ReloadRequest>,
     grace: Duration,
     max_connections: usize,
     header_read_timeout: Duration,
@@ -52,7 +56,7 @@ impl App {
     /// Builds checks, publisher and listener from a validated configuration.
     pub async fn build(config: Config) -> Result<App, AppError> {
         let mut parts = Vec::new();
-        let mut runnable = Vec::new();
+        let mut built = Vec::new();
         for (i, c) in config.checks.iter().enumerate() {
             let check: Arc<dyn Check> = Arc::from(checks::build(i, c)?);
             if let crate::config::CheckKind::Elasticsearch(es) = &c.kind {
@@ -60,21 +64,8 @@ impl App {
                     tracing::warn!(check = %c.name, "tls_insecure_skip_verify is on: certificates are not verified");
                 }
             }
-            parts.push((
-                c.clone(),
-                CheckInfo {
-                    name: c.name.clone(),
-                    critical: c.critical,
-                    measurement: check.measurement(),
-                    component_type: check.component_type(),
-                    max_age: c.schedule.max_age,
-                    expected_nodes: match &c.kind {
-                        crate::config::CheckKind::Elasticsearch(es) => es.min_nodes,
-                        _ => None,
-                    },
-                },
-            ));
-            runnable.push((check, c.schedule));
+            parts.push((c.clone(), crate::reload::check_info(c, check.as_ref())));
+            built.push(check);
         }
         let metrics = Arc::new(Metrics::new());
         let how = Presentation {
@@ -99,6 +90,7 @@ impl App {
             None => None,
         };
         let (events, events_rx) = mpsc::channel(1024);
+        let (reload_tx, reloads) = mpsc::channel(4);
         Ok(App {
             listener,
             addr,
@@ -107,6 +99,7 @@ impl App {
                 admin: config.server.admin_token.clone().map(|token| AdminState {
                     token,
                     events: events.clone(),
+                    reload: reload_tx.clone(),
                 }),
                 snapshot,
                 metrics,
@@ -116,11 +109,12 @@ impl App {
                 },
             },
             publisher,
-            checks: runnable,
-            max_in_flight: config.server.max_concurrent_checks,
+            built,
+            reloads,
             grace: config.server.shutdown_grace,
             max_connections: config.server.max_connections,
             header_read_timeout: config.server.header_read_timeout,
+            config,
             events,
             events_rx,
         })
@@ -148,8 +142,9 @@ impl App {
             listener,
             state,
             publisher,
-            checks,
-            max_in_flight,
+            config,
+            built,
+            mut reloads,
             grace,
             max_connections,
             header_read_timeout,
@@ -160,7 +155,23 @@ impl App {
         } = self;
         let agent_task = agent.map(|l| tokio::spawn(crate::agent::serve(l, state.snapshot.clone())));
         let publisher_task = tokio::spawn(publisher.run(events_rx));
-        let mut schedulers = crate::scheduler::spawn_all(checks, events.clone(), max_in_flight);
+        let mut supervisor = crate::reload::Supervisor::start(&config, built, events.clone());
+        // Reloads: SIGHUP, or a request from the admin API with a reply channel.
+        let reloader = tokio::spawn(async move {
+            let mut hup = crate::shutdown::hangups();
+            loop {
+                let reply = tokio::select! {
+                    Some(()) = hup.recv() => None,
+                    Some(reply) = reloads.recv() => Some(reply),
+                    else => return,
+                };
+                tracing::info!("reloading the configuration");
+                let result = supervisor.reload().await;
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
+        });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(state);
         let limits = crate::http::server::Limits {
@@ -183,7 +194,9 @@ impl App {
         let _ = stop_tx.send(());
         // Idle keep-alive connections close at once; a stuck client gets one second.
         let result = server.await.map_err(std::io::Error::other);
-        schedulers.abort_all();
+        // Dropping the supervisor stops every check.
+        reloader.abort();
+        let _ = reloader.await;
         if let Some(t) = agent_task {
             t.abort();
         }

@@ -12,6 +12,7 @@
 //! | --- | --- |
 //! | [`config`] | TOML/YAML + environment layering, validated into domain types; every error names its key |
 //! | [`checks`] | the [`checks::Check`] trait and one module per kind (`elasticsearch`, `http`, `tcp`) |
+//! | [`reload`] | SIGHUP / `POST /admin/reload`: re-read the file, keep unchanged checks and their state |
 //! | [`scheduler`] | owns time: interval, timeout, jitter; one task per check, never two rounds at once |
 //! | [`health`] | per-check state: hysteresis (`rise`/`fall`), staleness, aggregation into an overall status |
 //! | [`snapshot`] | the immutable published state and its pre-rendered response bodies |
@@ -34,6 +35,7 @@ pub mod health;
 pub mod http;
 pub mod metrics;
 pub mod publisher;
+pub mod reload;
 pub mod scheduler;
 pub mod secret;
 pub mod shutdown;

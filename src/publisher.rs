@@ -20,6 +20,7 @@ use crate::checks::Status;
 use crate::config::CheckConfig;
 use crate::health::{CheckState, Record, State};
 use crate::metrics::Metrics;
+use crate::scheduler::CheckId;
 use crate::secret::Redactor;
 use crate::snapshot::{CheckView, Maintenance, Override, Presentation, Snapshot};
 
@@ -36,8 +37,8 @@ fn spacing_for(checks: usize) -> std::time::Duration {
 pub enum Event {
     /// A check round finished.
     Result {
-        /// Position of the check.
-        index: usize,
+        /// The check's id (stable across reloads).
+        id: CheckId,
         /// The result.
         record: Record,
     },
@@ -45,6 +46,14 @@ pub enum Event {
     Drain,
     /// Enter (`Some`) or leave (`None`) maintenance.
     Maintenance(Option<Maintenance>),
+    /// A reloaded configuration: the new check list (ids already known keep their
+    /// state) and presentation. Checks whose ids are gone disappear.
+    Reconfigure {
+        /// Checks in configuration order, with their schedules.
+        checks: Vec<(CheckId, CheckInfo, crate::config::Schedule)>,
+        /// Status codes and agent replies.
+        how: Presentation,
+    },
 }
 
 /// Static facts about a check, fixed at build time.
@@ -69,6 +78,7 @@ pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
 
 /// The publisher task's state.
 pub struct Publisher {
+    ids: Vec<CheckId>,
     infos: Vec<CheckInfo>,
     states: Vec<CheckState>,
     reported: Vec<State>,
@@ -95,6 +105,7 @@ impl Publisher {
             metrics.declare_check(&info.name, info.critical, info.max_age, info.expected_nodes);
         }
         let mut p = Publisher {
+            ids: (0..infos.len() as CheckId).collect(),
             states: checks.iter().map(|(c, _)| CheckState::new(c.schedule)).collect(),
             reported: vec![State::Unknown; infos.len()],
             infos,
@@ -168,10 +179,12 @@ impl Publisher {
     /// changed, which is published at once instead of waiting for the spacing.
     fn apply(&mut self, event: Event) -> bool {
         match event {
-            Event::Result { index, mut record } => {
-                let Some(state) = self.states.get_mut(index) else {
+            Event::Result { id, mut record } => {
+                // A result from a check removed by a reload is dropped.
+                let Some(index) = self.ids.iter().position(|&i| i == id) else {
                     return false;
                 };
+                let state = &mut self.states[index];
                 record.outcome.reason = self.redactor.scrub(&record.outcome.reason);
                 state.record(record);
                 let rec = state.last.as_ref().expect("just recorded");
@@ -195,6 +208,10 @@ impl Publisher {
                 self.maintenance = Some(m);
                 true
             }
+            Event::Reconfigure { checks, how } => {
+                self.reconfigure(checks, how);
+                true
+            }
             Event::Maintenance(None) => {
                 if self.maintenance.take().is_some() {
                     tracing::info!("maintenance off");
@@ -202,6 +219,40 @@ impl Publisher {
                 true
             }
         }
+    }
+
+    /// Swaps in a new check list, keeping the state of checks whose id survives.
+    fn reconfigure(&mut self, checks: Vec<(CheckId, CheckInfo, crate::config::Schedule)>, how: Presentation) {
+        let mut ids = Vec::with_capacity(checks.len());
+        let mut infos = Vec::with_capacity(checks.len());
+        let mut states = Vec::with_capacity(checks.len());
+        let mut reported = Vec::with_capacity(checks.len());
+        for (id, info, schedule) in checks {
+            match self.ids.iter().position(|&i| i == id) {
+                Some(old) => {
+                    states.push(self.states[old].clone());
+                    reported.push(self.reported[old]);
+                }
+                None => {
+                    self.metrics
+                        .declare_check(&info.name, info.critical, info.max_age, info.expected_nodes);
+                    states.push(CheckState::new(schedule));
+                    reported.push(State::Unknown);
+                }
+            }
+            ids.push(id);
+            infos.push(info);
+        }
+        for (id, info) in self.ids.iter().zip(&self.infos) {
+            if !ids.contains(id) && !infos.iter().any(|i: &CheckInfo| i.name == info.name) {
+                self.metrics.forget_check(&info.name);
+            }
+        }
+        self.ids = ids;
+        self.infos = infos;
+        self.states = states;
+        self.reported = reported;
+        self.how = how;
     }
 
     /// When the maintenance window ends, on the monotonic clock.
@@ -310,7 +361,7 @@ mod tests {
 
     fn pass() -> Event {
         Event::Result {
-            index: 0,
+            id: 0,
             record: Record {
                 outcome: Outcome::pass("ok"),
                 duration: Duration::from_millis(1),

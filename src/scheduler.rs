@@ -22,8 +22,11 @@ use crate::config::Schedule;
 use crate::health::Record;
 use crate::publisher::Event;
 
-/// Starts one task per check; results flow to `tx`. Tasks end when `tx` closes or
-/// the returned set is dropped.
+/// Identifies a running check across reloads (positions change, ids do not).
+pub type CheckId = u64;
+
+/// Starts one task per check, with ids 0..n; results flow to `tx`. Tasks end
+/// when `tx` closes or the returned set is dropped.
 pub fn spawn_all(
     checks: Vec<(Arc<dyn Check>, Schedule)>,
     tx: mpsc::Sender<Event>,
@@ -31,10 +34,21 @@ pub fn spawn_all(
 ) -> JoinSet<()> {
     let permits = Arc::new(Semaphore::new(max_in_flight));
     let mut set = JoinSet::new();
-    for (index, (check, schedule)) in checks.into_iter().enumerate() {
-        set.spawn(run_check(index, check, schedule, tx.clone(), permits.clone()));
+    for (id, (check, schedule)) in checks.into_iter().enumerate() {
+        set.spawn(run_check(id as CheckId, check, schedule, tx.clone(), permits.clone()));
     }
     set
+}
+
+/// Starts the task of one check; abort the handle to stop it.
+pub fn spawn_one(
+    id: CheckId,
+    check: Arc<dyn Check>,
+    schedule: Schedule,
+    tx: mpsc::Sender<Event>,
+    permits: Arc<Semaphore>,
+) -> tokio::task::AbortHandle {
+    tokio::spawn(run_check(id, check, schedule, tx, permits)).abort_handle()
 }
 
 fn first_delay(jitter: Duration) -> Duration {
@@ -46,7 +60,7 @@ fn first_delay(jitter: Duration) -> Duration {
 }
 
 async fn run_check(
-    index: usize,
+    id: CheckId,
     check: Arc<dyn Check>,
     schedule: Schedule,
     tx: mpsc::Sender<Event>,
@@ -61,7 +75,7 @@ async fn run_check(
             return;
         };
         let record = run_once(check.as_ref(), schedule.timeout).await;
-        if tx.send(Event::Result { index, record }).await.is_err() {
+        if tx.send(Event::Result { id, record }).await.is_err() {
             return;
         }
     }

@@ -126,3 +126,20 @@ async fn send(app: &AppState, event: Event) {
         let _ = admin.events.send(event).await;
     }
 }
+
+/// `POST /admin/reload`: re-read the configuration file (like SIGHUP); 200 with
+/// the summary, or 400 with every problem (the running configuration stays).
+pub(super) async fn reload(State(app): State<AppState>) -> Response {
+    let Some(admin) = &app.admin else {
+        return json_error(StatusCode::NOT_FOUND, "the admin API is off");
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    if admin.reload.send(tx).await.is_err() {
+        return json_error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    }
+    match tokio::time::timeout(Duration::from_secs(30), rx).await {
+        Ok(Ok(Ok(summary))) => Json(json!({ "reloaded": true, "summary": summary })).into_response(),
+        Ok(Ok(Err(problems))) => json_error(StatusCode::BAD_REQUEST, &problems),
+        _ => json_error(StatusCode::SERVICE_UNAVAILABLE, "the reload did not finish"),
+    }
+}

@@ -65,6 +65,8 @@ pub struct AdminState {
     pub token: Secret,
     /// Events to the publisher.
     pub events: tokio::sync::mpsc::Sender<crate::publisher::Event>,
+    /// Reload requests to the supervisor.
+    pub reload: tokio::sync::mpsc::Sender<crate::app::ReloadRequest>,
 }
 
 /// Shared state of every handler.
@@ -87,6 +89,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/maintenance",
             get(admin::get).post(admin::set).delete(admin::clear),
         )
+        .route("/admin/reload", axum::routing::post(admin::reload))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             admin::require_token,

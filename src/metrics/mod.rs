@@ -60,6 +60,9 @@ pub struct Metrics {
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
     http_panics: prometheus::IntCounter,
+    /// Subjects (follower, index, indicator) seen per check and fact, so a check
+    /// removed by a reload can take all its series with it.
+    subjects: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<(Fact, String)>>>,
     /// Children for the probe routes, resolved once: a label lookup hashes and
     /// takes a lock, which is most of the cost of counting a probe.
     hot: Vec<HotRoute>,
@@ -260,6 +263,7 @@ impl Metrics {
                 })
                 .collect(),
             http_panics,
+            subjects: Default::default(),
             http_requests,
             http_duration,
         }
@@ -302,8 +306,53 @@ impl Metrics {
                 continue;
             };
             match &m.subject {
-                Some(subject) => g.with_label_values(&[check, subject]).set(m.value),
+                Some(subject) => {
+                    g.with_label_values(&[check, subject]).set(m.value);
+                    let mut seen = self.subjects.lock().unwrap_or_else(|e| e.into_inner());
+                    let set = seen.entry(check.to_string()).or_default();
+                    if !set.contains(&(m.fact, subject.clone())) {
+                        set.insert((m.fact, subject.clone()));
+                    }
+                }
                 None => g.with_label_values(&[check]).set(m.value),
+            }
+        }
+    }
+
+    /// Removes every series of a check (it was removed by a reload).
+    pub fn forget_check(&self, check: &str) {
+        // Absent series return an error; there is nothing to remove then.
+        for state in STATES {
+            let _ = self.check_status.remove_label_values(&[check, state]);
+        }
+        for outcome in ["pass", "warn", "fail", "timeout", "error"] {
+            let _ = self.check_runs.remove_label_values(&[check, outcome]);
+        }
+        let _ = self.check_duration.remove_label_values(&[check]);
+        for g in [&self.check_consecutive_failures, &self.check_critical] {
+            let _ = g.remove_label_values(&[check]);
+        }
+        let _ = self.check_transitions.remove_label_values(&[check]);
+        for g in [
+            &self.check_last_transition,
+            &self.check_result_age,
+            &self.check_max_age,
+            &self.es_expected_nodes,
+        ] {
+            let _ = g.remove_label_values(&[check]);
+        }
+        let subjects = self
+            .subjects
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(check)
+            .unwrap_or_default();
+        for (fact, g) in &self.facts {
+            let _ = g.remove_label_values(&[check]);
+            for (f, subject) in &subjects {
+                if f == fact {
+                    let _ = g.remove_label_values(&[check, subject]);
+                }
             }
         }
     }

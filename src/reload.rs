@@ -1,0 +1,202 @@
+//! Configuration reload (SIGHUP, `POST /admin/reload`).
+//!
+//! The [`Supervisor`] owns the running checks. A reload re-reads the file; an
+//! invalid file is rejected with every problem logged and the running
+//! configuration stays. Otherwise checks whose definition is unchanged keep their
+//! task, id and state (results, counters, hysteresis); changed and added checks
+//! start `unknown`; removed ones stop and leave `/healthz` and `/metrics`. Status
+//! codes and agent replies apply at once; listener, token and limit settings need
+//! a restart, and the log says which.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::AbortHandle;
+
+use crate::checks::{self, Check};
+use crate::config::{CheckConfig, CheckKind, Config, ServerConfig};
+use crate::publisher::{CheckInfo, Event};
+use crate::scheduler::{spawn_one, CheckId};
+use crate::snapshot::Presentation;
+
+/// The static facts the publisher needs about a check.
+pub fn check_info(c: &CheckConfig, check: &dyn Check) -> CheckInfo {
+    CheckInfo {
+        name: c.name.clone(),
+        critical: c.critical,
+        measurement: check.measurement(),
+        component_type: check.component_type(),
+        max_age: c.schedule.max_age,
+        expected_nodes: match &c.kind {
+            CheckKind::Elasticsearch(es) => es.min_nodes,
+            _ => None,
+        },
+    }
+}
+
+/// One entry of a reload plan: the running entry it keeps (if unchanged), its
+/// configuration, and the freshly built check (if new or changed).
+type Step = (Option<usize>, CheckConfig, Option<Arc<dyn Check>>);
+
+struct Running {
+    id: CheckId,
+    cfg: CheckConfig,
+    info: CheckInfo,
+    task: AbortHandle,
+}
+
+/// Owns the check tasks; stops them all when dropped.
+pub struct Supervisor {
+    path: Option<PathBuf>,
+    server: ServerConfig,
+    running: Vec<Running>,
+    next_id: CheckId,
+    events: mpsc::Sender<Event>,
+    permits: Arc<Semaphore>,
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        for r in &self.running {
+            r.task.abort();
+        }
+    }
+}
+
+impl Supervisor {
+    /// Starts every check of `config` (built already, in order), with ids 0..n.
+    pub fn start(config: &Config, built: Vec<Arc<dyn Check>>, events: mpsc::Sender<Event>) -> Supervisor {
+        let permits = Arc::new(Semaphore::new(config.server.max_concurrent_checks));
+        let running: Vec<Running> = config
+            .checks
+            .iter()
+            .zip(built)
+            .enumerate()
+            .map(|(i, (cfg, check))| Running {
+                id: i as CheckId,
+                info: check_info(cfg, check.as_ref()),
+                task: spawn_one(i as CheckId, check, cfg.schedule, events.clone(), permits.clone()),
+                cfg: cfg.clone(),
+            })
+            .collect();
+        Supervisor {
+            path: config.path.clone(),
+            server: config.server.clone(),
+            next_id: running.len() as CheckId,
+            running,
+            events,
+            permits,
+        }
+    }
+
+    /// Re-reads the configuration file and applies it; the summary or every
+    /// problem is returned (and logged).
+    pub async fn reload(&mut self) -> Result<String, String> {
+        let Some(path) = self.path.clone() else {
+            return Err("no configuration file to reload (started from an inline configuration)".into());
+        };
+        let config = match Config::load(&path) {
+            Ok(c) => c,
+            Err(e) => {
+                let msg = e.to_string();
+                for line in msg.lines() {
+                    tracing::warn!("reload rejected, the running configuration stays: {}", line.trim());
+                }
+                return Err(msg);
+            }
+        };
+        // Build every new or changed check first: a failure rejects the whole reload.
+        let mut plan: Vec<Step> = Vec::new();
+        for (i, cfg) in config.checks.iter().enumerate() {
+            let same = self.running.iter().position(|r| r.cfg == *cfg);
+            let built = match same {
+                Some(_) => None,
+                None => match checks::build(i, cfg) {
+                    Ok(c) => Some(Arc::from(c)),
+                    Err(e) => {
+                        tracing::warn!("reload rejected, the running configuration stays: {e}");
+                        return Err(e.to_string());
+                    }
+                },
+            };
+            plan.push((same, cfg.clone(), built));
+        }
+        let mut old: Vec<Option<Running>> = std::mem::take(&mut self.running).into_iter().map(Some).collect();
+        let (mut kept, mut added) = (0, 0);
+        for (same, cfg, built) in plan {
+            let next = match (same.and_then(|i| old[i].take()), built) {
+                (Some(r), _) => {
+                    kept += 1;
+                    r
+                }
+                (None, Some(check)) => {
+                    added += 1;
+                    let id = self.next_id;
+                    self.next_id += 1;
+                    Running {
+                        id,
+                        info: check_info(&cfg, check.as_ref()),
+                        task: spawn_one(id, check, cfg.schedule, self.events.clone(), self.permits.clone()),
+                        cfg,
+                    }
+                }
+                // Names are unique, so an unchanged check matches one running entry.
+                (None, None) => continue,
+            };
+            self.running.push(next);
+        }
+        let removed = old.iter().flatten().count();
+        for r in old.into_iter().flatten() {
+            r.task.abort();
+        }
+        let checks = self
+            .running
+            .iter()
+            .map(|r| (r.id, r.info.clone(), r.cfg.schedule))
+            .collect();
+        let how = Presentation {
+            codes: config.server.status_codes,
+            agent: config.server.agent_replies.clone(),
+        };
+        let _ = self.events.send(Event::Reconfigure { checks, how }).await;
+        for key in restart_only_changes(&self.server, &config.server) {
+            tracing::warn!("reload: server.{key} changed; restart healthgate to apply it");
+        }
+        let summary = format!("reloaded: {kept} checks kept, {added} started, {removed} stopped");
+        tracing::info!("{summary}");
+        Ok(summary)
+    }
+}
+
+/// `[server]` settings a running process cannot change.
+fn restart_only_changes(old: &ServerConfig, new: &ServerConfig) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let secret_eq = |a: &Option<crate::secret::Secret>, b: &Option<crate::secret::Secret>| match (a, b) {
+        (Some(x), Some(y)) => x.expose() == y.expose(),
+        (None, None) => true,
+        _ => false,
+    };
+    if old.listen != new.listen {
+        out.push("listen");
+    }
+    if old.agent_listen != new.agent_listen {
+        out.push("agent_listen");
+    }
+    if old.show_details != new.show_details || !secret_eq(&old.details_token, &new.details_token) {
+        out.push("show_details / details_token");
+    }
+    if !secret_eq(&old.admin_token, &new.admin_token) {
+        out.push("admin_token");
+    }
+    if old.max_connections != new.max_connections || old.header_read_timeout != new.header_read_timeout {
+        out.push("max_connections / header_read_timeout");
+    }
+    if old.max_concurrent_checks != new.max_concurrent_checks {
+        out.push("max_concurrent_checks");
+    }
+    if old.shutdown_grace != new.shutdown_grace {
+        out.push("shutdown_grace");
+    }
+    out
+}
