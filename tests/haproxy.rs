@@ -205,6 +205,18 @@ impl Haproxy {
     }
 }
 
+/// The environment that points `app-backend.cfg` / `agent-check.cfg` at two
+/// instances: their app addresses, their sidecars' ports and the check interval.
+fn app_env(a1: &Backend, a2: &Backend, h1_port: u16, h2_port: u16, inter: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("APP1_ADDR", a1.addr.to_string()),
+        ("APP2_ADDR", a2.addr.to_string()),
+        ("APP1_HEALTH_PORT", h1_port.to_string()),
+        ("APP2_HEALTH_PORT", h2_port.to_string()),
+        ("CHECK_INTER", inter.to_string()),
+    ]
+}
+
 fn sidecar_checks(es: &str, app_health: Option<SocketAddr>) -> String {
     let mut t = format!(
         "[defaults]\ninterval = \"200ms\"\ntimeout = \"150ms\"\njitter = \"0s\"\n[[checks]]\nname = \"es\"\nkind = \"elasticsearch\"\nurls = [\"{es}\"]\n"
@@ -236,13 +248,7 @@ async fn red_evicts_both_servers_and_green_restores_them() {
     let h2 = spawn_app(&sidecar_checks(&sim.url(), Some(a2.addr))).await;
     let hap = start_haproxy(
         "app-backend.cfg",
-        &[
-            ("APP1_ADDR", a1.addr.to_string()),
-            ("APP2_ADDR", a2.addr.to_string()),
-            ("APP1_HEALTH_PORT", h1.addr.port().to_string()),
-            ("APP2_HEALTH_PORT", h2.addr.port().to_string()),
-            ("CHECK_INTER", "500ms".into()),
-        ],
+        &app_env(&a1, &a2, h1.addr.port(), h2.addr.port(), "500ms"),
     );
     let servers = ["app/app1", "app/app2"];
     hap.wait_status(&servers, "UP", Duration::from_secs(5)).await;
@@ -276,13 +282,7 @@ async fn one_failing_app_evicts_only_its_server_and_clients_see_no_errors() {
     let h2 = spawn_app(&sidecar_checks(&sim.url(), Some(a2.addr))).await;
     let hap = start_haproxy(
         "app-backend.cfg",
-        &[
-            ("APP1_ADDR", a1.addr.to_string()),
-            ("APP2_ADDR", a2.addr.to_string()),
-            ("APP1_HEALTH_PORT", h1.addr.port().to_string()),
-            ("APP2_HEALTH_PORT", h2.addr.port().to_string()),
-            ("CHECK_INTER", "300ms".into()),
-        ],
+        &app_env(&a1, &a2, h1.addr.port(), h2.addr.port(), "300ms"),
     );
     hap.wait_status(&["app/app1", "app/app2"], "UP", Duration::from_secs(5))
         .await;
@@ -384,14 +384,13 @@ async fn agent_check_sets_weight_maintenance_and_ready() {
     let hap = start_haproxy(
         "agent-check.cfg",
         &[
-            ("APP1_ADDR", a1.addr.to_string()),
-            ("APP2_ADDR", a2.addr.to_string()),
-            ("APP1_HEALTH_PORT", h1.addr.port().to_string()),
-            ("APP2_HEALTH_PORT", h2.addr.port().to_string()),
-            ("APP1_AGENT_PORT", h1.agent.unwrap().port().to_string()),
-            ("APP2_AGENT_PORT", h2.agent.unwrap().port().to_string()),
-            ("CHECK_INTER", "300ms".into()),
-        ],
+            app_env(&a1, &a2, h1.addr.port(), h2.addr.port(), "300ms"),
+            vec![
+                ("APP1_AGENT_PORT", h1.agent.unwrap().port().to_string()),
+                ("APP2_AGENT_PORT", h2.agent.unwrap().port().to_string()),
+            ],
+        ]
+        .concat(),
     );
     hap.wait_status(&["app/app1", "app/app2"], "UP", Duration::from_secs(5))
         .await;
@@ -455,13 +454,7 @@ async fn restarting_one_instance_loses_no_request() {
     let h2 = spawn_app(&sidecar_checks(&sim.url(), Some(a2.addr))).await;
     let hap = Arc::new(start_haproxy(
         "app-backend.cfg",
-        &[
-            ("APP1_ADDR", a1.addr.to_string()),
-            ("APP2_ADDR", a2.addr.to_string()),
-            ("APP1_HEALTH_PORT", h1_addr.port().to_string()),
-            ("APP2_HEALTH_PORT", h2.addr.port().to_string()),
-            ("CHECK_INTER", "300ms".into()),
-        ],
+        &app_env(&a1, &a2, h1_addr.port(), h2.addr.port(), "300ms"),
     ));
     hap.wait_status(&["app/app1", "app/app2"], "UP", Duration::from_secs(5))
         .await;
