@@ -366,7 +366,7 @@ async fn memcached_version_and_tcp_banner() {
     until(
         &app,
         "wrongbanner:connectTime",
-        "expected \"SSH-2.0\", got \"VERSION 1.",
+        "no \"SSH-2.0\" within 405ms (got \"VERSION 1.",
     )
     .await;
     let mc = blocking(move || {

@@ -39,6 +39,22 @@ pub async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Byte
     }
 }
 
+/// The first bytes of a body, for a reason: at most `n` bytes and at most `within`,
+/// whatever the server does (an empty prefix when it sends nothing in time).
+pub async fn read_prefix(mut resp: reqwest::Response, n: usize, within: std::time::Duration) -> Bytes {
+    let mut buf = BytesMut::new();
+    let _ = tokio::time::timeout(within, async {
+        while buf.len() < n {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => buf.extend_from_slice(&chunk[..chunk.len().min(n - buf.len())]),
+                _ => break,
+            }
+        }
+    })
+    .await;
+    buf.freeze()
+}
+
 /// A short description of a transport error, walking the source chain for the
 /// root cause (`connection refused`, `certificate verify failed`, ...) and never
 /// including the URL (which reqwest prints with its query string).

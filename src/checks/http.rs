@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::time::Instant;
 
-use super::body::{describe_reqwest_error, node_label, read_capped};
+use super::body::{describe_reqwest_error, node_label, read_capped, read_prefix};
 use super::{Check, Fact, Observed, Outcome};
 use crate::config::{HeaderValueSource, HttpConfig, HttpMethod};
 
@@ -92,7 +92,7 @@ impl HttpCheck {
 
 #[async_trait]
 impl Check for HttpCheck {
-    async fn run(&self, _budget: Duration) -> Outcome {
+    async fn run(&self, budget: Duration) -> Outcome {
         let started = Instant::now();
         let method = match self.cfg.method {
             HttpMethod::Get => reqwest::Method::GET,
@@ -107,7 +107,15 @@ impl Check for HttpCheck {
         let expected = self.cfg.expect_status.iter().any(|p| p.matches(code));
         let needs_body = expected && (self.cfg.body_contains.is_some() || self.cfg.body_json.is_some());
         let verdict = if !expected {
-            Err(format!("unexpected HTTP status {code}"))
+            // What the server said about it, if it says it at once; never more
+            // than a quarter of the budget, so the status still reaches the reason.
+            let said = read_prefix(resp, 512, (budget / 4).min(Duration::from_millis(250))).await;
+            let said = super::elasticsearch::errors::one_line(&String::from_utf8_lossy(&said));
+            if said.is_empty() {
+                Err(format!("unexpected HTTP status {code} (empty body)"))
+            } else {
+                Err(format!("unexpected HTTP status {code}: {said}"))
+            }
         } else if needs_body {
             match read_capped(resp, self.cfg.max_body_bytes).await {
                 Ok(b) => self.judge_body(&b),

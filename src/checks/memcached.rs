@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+use super::transport::io_reason;
 use super::{Check, Observed, Outcome};
 use crate::config::MemcachedConfig;
 
@@ -30,13 +31,10 @@ impl Check for MemcachedCheck {
         let started = tokio::time::Instant::now();
         let mut stream = match TcpStream::connect(&self.address).await {
             Ok(s) => s,
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                return Outcome::fail(format!("{}: connection refused", self.address))
-            }
-            Err(e) => return Outcome::fail(format!("{}: {e}", self.address)),
+            Err(e) => return Outcome::fail(format!("{}: {}", self.address, io_reason(&e))),
         };
         if let Err(e) = stream.write_all(b"version\r\n").await {
-            return Outcome::fail(format!("{}: {e}", self.address));
+            return Outcome::fail(format!("{}: {}", self.address, io_reason(&e)));
         }
         let mut line = String::new();
         let mut reader = BufReader::new(stream).take(256);
@@ -46,13 +44,13 @@ impl Check for MemcachedCheck {
                 Outcome::pass(format!("{}: memcached {}", self.address, line[8..].trim()))
                     .with_observed(Observed::Number((ms * 10.0).round() / 10.0, "ms"))
             }
-            Ok(0) => Outcome::fail(format!("{}: the server closed the connection", self.address)),
+            Ok(0) => Outcome::fail(format!("{}: connection closed by the server", self.address)),
             Ok(_) => Outcome::fail(format!(
                 "{}: unexpected answer \"{}\"",
                 self.address,
                 super::elasticsearch::errors::one_line(&line)
             )),
-            Err(e) => Outcome::fail(format!("{}: {e}", self.address)),
+            Err(e) => Outcome::fail(format!("{}: {}", self.address, io_reason(&e))),
         }
     }
 

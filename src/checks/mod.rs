@@ -15,6 +15,7 @@ pub mod redis;
 mod reused;
 pub mod tcp;
 mod tls;
+pub mod transport;
 
 pub(crate) mod body;
 

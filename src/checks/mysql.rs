@@ -108,12 +108,7 @@ pub fn describe(e: &mysql_async::Error) -> String {
     match e {
         mysql_async::Error::Server(s) => format!("mysql: {}", s.message),
         mysql_async::Error::Io(io) => {
-            let text = io.to_string();
-            if text.to_ascii_lowercase().contains("connection refused") {
-                "connection refused".into()
-            } else {
-                text
-            }
+            super::transport::io_in_chain(io).unwrap_or_else(|| super::transport::words(&io.to_string()))
         }
         other => other.to_string(),
     }

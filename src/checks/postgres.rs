@@ -2,7 +2,11 @@
 //! the role (`pg_is_in_recovery()`) and a replica's replay lag.
 //!
 //! One connection is kept across rounds ([`super::reused`]) and replaced when it
-//! breaks or when a round was cut off mid-query.
+//! breaks or when a round was cut off mid-query. A connection cut off mid-query
+//! is not left behind: its I/O task is aborted (tokio-postgres would otherwise
+//! wait for the answer forever, one task and one socket per round while the
+//! server hangs) and the server is asked to cancel the query, so backends do not
+//! pile up on the server either.
 
 use std::time::Duration;
 
@@ -19,7 +23,38 @@ pub struct PostgresCheck {
     cfg: PostgresConfig,
     pg: tokio_postgres::Config,
     tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
-    conn: Reused<Client>,
+    conn: Reused<PgConn>,
+}
+
+/// A client plus the task that drives its socket, which dies with it.
+struct PgConn {
+    client: Client,
+    io: tokio::task::AbortHandle,
+    /// Set while a query is out; a drop in that state means the round was cut off.
+    busy: bool,
+    cancel: Option<tokio_postgres::CancelToken>,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+}
+
+/// How long a cut-off round's cancel request may take.
+const CANCEL_WITHIN: Duration = Duration::from_secs(1);
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        self.io.abort();
+        let Some(token) = self.cancel.take().filter(|_| self.busy) else {
+            return;
+        };
+        let tls = self.tls.take();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let _ = match tls {
+                    None => tokio::time::timeout(CANCEL_WITHIN, token.cancel_query(NoTls)).await,
+                    Some(tls) => tokio::time::timeout(CANCEL_WITHIN, token.cancel_query(tls)).await,
+                };
+            });
+        }
+    }
 }
 
 /// Replay lag in seconds: 0 when everything received has been replayed (an idle
@@ -63,20 +98,24 @@ impl PostgresCheck {
         })
     }
 
-    async fn connect(&self) -> Result<Client, tokio_postgres::Error> {
-        let client = match &self.tls {
+    async fn connect(&self) -> Result<PgConn, tokio_postgres::Error> {
+        let (client, io) = match &self.tls {
             None => {
                 let (client, conn) = self.pg.connect(NoTls).await?;
-                tokio::spawn(conn);
-                client
+                (client, tokio::spawn(conn).abort_handle())
             }
             Some(tls) => {
                 let (client, conn) = self.pg.connect(tls.clone()).await?;
-                tokio::spawn(conn);
-                client
+                (client, tokio::spawn(conn).abort_handle())
             }
         };
-        Ok(client)
+        Ok(PgConn {
+            cancel: Some(client.cancel_token()),
+            client,
+            io,
+            busy: false,
+            tls: self.tls.clone(),
+        })
     }
 
     async fn probe(&self, client: &Client) -> Result<Outcome, tokio_postgres::Error> {
@@ -128,11 +167,7 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
     let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(s) = src {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
-                std::io::ErrorKind::ConnectionReset => "connection reset by peer".into(),
-                _ => io.to_string(),
-            };
+            return super::transport::io_reason(io);
         }
         src = s.source();
     }
@@ -148,9 +183,14 @@ impl Check for PostgresCheck {
         let result = self
             .conn
             .run(
-                |c: &Client| !c.is_closed(),
+                |c: &PgConn| !c.client.is_closed(),
                 async || self.connect().await,
-                async |c: &mut Client| self.probe(c).await,
+                async |c: &mut PgConn| {
+                    c.busy = true;
+                    let result = self.probe(&c.client).await;
+                    c.busy = false;
+                    result
+                },
             )
             .await;
         result.unwrap_or_else(|e| Outcome::fail(format!("{}: {}", self.cfg.endpoint.label(), describe(&e))))

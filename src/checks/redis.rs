@@ -110,6 +110,9 @@ pub fn describe(e: &redis::RedisError) -> String {
         // The client library replaces the server's WRONGPASS text with its own.
         return "redis: authentication failed (wrong password, or ACL user unknown or disabled)".into();
     }
+    if e.is_io_error() {
+        return super::transport::words(&e.to_string());
+    }
     match (e.code(), e.detail()) {
         (Some(code), Some(detail)) => format!("redis: {code} {detail}"),
         _ => format!("redis: {e}"),

@@ -9,6 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+use super::transport::io_reason;
 use super::{Check, Observed, Outcome};
 use crate::config::TcpConfig;
 
@@ -29,7 +30,8 @@ impl TcpCheck {
     /// nine tenths of the budget: stopping just before the scheduler's timeout lets
     /// the reason say what the server did send.
     async fn converse(&self, stream: &mut TcpStream, budget: Duration) -> Result<(), String> {
-        let deadline = Instant::now() + budget.mul_f32(0.9);
+        let reading_budget = Duration::from_millis((budget.as_millis() * 9 / 10) as u64);
+        let deadline = Instant::now() + reading_budget;
         if let Some(send) = &self.cfg.send {
             stream
                 .write_all(send.as_bytes())
@@ -39,21 +41,27 @@ impl TcpCheck {
         let Some(expect) = &self.cfg.expect else { return Ok(()) };
         let mut got = Vec::new();
         let mut buf = [0u8; 1024];
-        while got.len() < MAX_READ {
+        let ended = loop {
+            if got.len() >= MAX_READ {
+                break format!("no {expect:?} in the first {MAX_READ} bytes");
+            }
             let n = match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
-                Ok(r) => r.map_err(|e| format!("reading: {e}"))?,
-                Err(_) => break,
+                Ok(Ok(n)) => n,
+                Ok(Err(e)) => break format!("reading: {}", io_reason(&e)),
+                Err(_) => {
+                    break format!("no {expect:?} within {}", humantime::format_duration(reading_budget));
+                }
             };
             if n == 0 {
-                break;
+                break format!("connection closed before {expect:?} arrived");
             }
             got.extend_from_slice(&buf[..n]);
             if String::from_utf8_lossy(&got).contains(expect.as_str()) {
                 return Ok(());
             }
-        }
+        };
         let seen = super::elasticsearch::errors::one_line(&String::from_utf8_lossy(&got));
-        Err(format!("expected {expect:?}, got \"{seen}\""))
+        Err(format!("{ended} (got \"{seen}\")"))
     }
 }
 
@@ -64,13 +72,7 @@ impl Check for TcpCheck {
         let address = &self.cfg.address;
         let mut stream = match TcpStream::connect(address).await {
             Ok(s) => s,
-            Err(e) => {
-                let why = match e.kind() {
-                    std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
-                    _ => e.to_string(),
-                };
-                return Outcome::fail(format!("{address}: {why}"));
-            }
+            Err(e) => return Outcome::fail(format!("{address}: {}", io_reason(&e))),
         };
         if let Err(why) = self.converse(&mut stream, budget).await {
             return Outcome::fail(format!("{address}: {why}"));

@@ -60,6 +60,7 @@ pub struct Metrics {
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
     http_panics: prometheus::IntCounter,
+    runtime_tasks: IntGauge,
     /// Subjects (follower, index, indicator) seen per check and fact, so a check
     /// removed by a reload can take all its series with it.
     subjects: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<(Fact, String)>>>,
@@ -235,6 +236,12 @@ impl Metrics {
         )
         .expect("valid metric definition");
         r.add(&http_panics);
+        let runtime_tasks = IntGauge::new(
+            "healthgate_runtime_alive_tasks",
+            "Tasks alive in the async runtime: flat in steady state, whatever the dependencies do.",
+        )
+        .expect("valid metric definition");
+        r.add(&runtime_tasks);
         #[cfg(target_os = "linux")]
         r.order
             .push(Box::new(prometheus::process_collector::ProcessCollector::for_self()));
@@ -263,6 +270,7 @@ impl Metrics {
                 })
                 .collect(),
             http_panics,
+            runtime_tasks,
             subjects: Default::default(),
             http_requests,
             http_duration,
@@ -413,6 +421,9 @@ impl Metrics {
                 let age = now.duration_since(t).map(|d| d.as_secs_f64()).unwrap_or(0.0);
                 self.check_result_age.with_label_values(&[&c.name]).set(age);
             }
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            self.runtime_tasks.set(rt.metrics().num_alive_tasks() as i64);
         }
         let mut families = Vec::with_capacity(64);
         for c in &self.collectors {

@@ -372,12 +372,24 @@ pub fn redis(replica_of: Option<u16>) -> (Server, tempfile::TempDir) {
             .expect("redis-server starts")
     });
     wait_port(port, Duration::from_secs(10), "redis-server");
-    run(
-        Command::new("redis-cli")
+    // Under load the first command can still find the server not yet serving.
+    let t0 = Instant::now();
+    loop {
+        let ok = Command::new("redis-cli")
             .args(["-p", &port.to_string(), "-a", "pw1", "--no-auth-warning"])
-            .args(["ACL", "SETUSER", "app", "on", ">apppw", "~*", "+@all"]),
-        "redis-cli ACL SETUSER",
-    );
+            .args(["ACL", "SETUSER", "app", "on", ">apppw", "~*", "+@all"])
+            .output()
+            .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"OK"));
+        if ok {
+            break;
+        }
+        let log = std::fs::read_to_string(dir.path().join(format!("{port}.log"))).unwrap_or_default();
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "redis-cli ACL SETUSER failed; server log:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     (server, dir)
 }
 
@@ -532,3 +544,4 @@ pub fn redis_tls(pki: &Pki) -> (Server, tempfile::TempDir) {
     wait_port(port, Duration::from_secs(10), "redis-server (TLS)");
     (server, dir)
 }
+pub mod fault;

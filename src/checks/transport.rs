@@ -1,0 +1,84 @@
+//! Transport failures in the same words for every kind: `connection refused`,
+//! `connection reset by peer`, `connection closed by the server`, ... instead of
+//! each client library's own spelling (`Input/output error: Connection reset by
+//! peer (os error 104)`). Operators grep and alert on these reasons.
+
+use std::error::Error;
+use std::io::ErrorKind;
+
+/// One I/O error in words.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        ErrorKind::ConnectionRefused => "connection refused".into(),
+        ErrorKind::ConnectionReset => "connection reset by peer".into(),
+        ErrorKind::ConnectionAborted => "connection aborted".into(),
+        ErrorKind::BrokenPipe => "connection closed by the server (broken pipe)".into(),
+        ErrorKind::UnexpectedEof => "connection closed by the server mid-answer".into(),
+        ErrorKind::TimedOut => "the operating system timed the connection out".into(),
+        ErrorKind::AddrNotAvailable => "address not available".into(),
+        _ => strip_os_code(&e.to_string()),
+    }
+}
+
+/// The first I/O error in `e`'s source chain (itself included), in words.
+pub fn io_in_chain(e: &(dyn Error + 'static)) -> Option<String> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            // An io::Error can wrap the real cause (TLS alerts, for one).
+            if io.kind() == ErrorKind::Other {
+                if let Some(inner) = io.get_ref() {
+                    return Some(inner.to_string());
+                }
+            }
+            return Some(io_reason(io));
+        }
+        cur = err.source();
+    }
+    None
+}
+
+/// Library texts that carry an OS error only as text: the same words as
+/// [`io_reason`], without the `(os error N)` suffix.
+pub fn words(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    for (needle, reason) in [
+        ("connection refused", "connection refused"),
+        ("connection reset by peer", "connection reset by peer"),
+        ("broken pipe", "connection closed by the server (broken pipe)"),
+    ] {
+        if lower.contains(needle) {
+            return reason.into();
+        }
+    }
+    strip_os_code(text)
+}
+
+fn strip_os_code(text: &str) -> String {
+    match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_spellings_become_one_vocabulary() {
+        let reset = std::io::Error::from(ErrorKind::ConnectionReset);
+        assert_eq!(io_reason(&reset), "connection reset by peer");
+        assert_eq!(
+            words("Input/output error: Connection reset by peer (os error 104)"),
+            "connection reset by peer"
+        );
+        assert_eq!(words("Network unreachable (os error 101)"), "Network unreachable");
+        assert_eq!(words("unexpected answer"), "unexpected answer");
+        let wrapped = std::io::Error::other(std::fmt::Error);
+        assert_eq!(
+            io_in_chain(&wrapped).as_deref(),
+            Some("an error occurred when formatting an argument")
+        );
+    }
+}

@@ -1,0 +1,416 @@
+//! The fault matrix: every network check kind, each behind a fault-injecting proxy
+//! in front of a real server (PostgreSQL, MariaDB, Redis, Memcached) or the
+//! Elasticsearch simulator (elasticsearch, http, tcp). For each transport fault,
+//! every check must reach the expected status with a reason naming the cause,
+//! while `/healthz` keeps answering in under 10 ms. Then: hysteresis holds through
+//! a dependency that flaps every round, and hung dependencies left for many
+//! intervals keep the sidecar's tasks and file descriptors flat.
+//!
+//! HTTP-level faults (5xx, invalid JSON, wrong shape, a 10 GiB body, a stalled
+//! body) are the simulator's modes, covered for both HTTP kinds below; TLS faults
+//! are in tests/tls.rs; names that do not resolve in tests/probes.rs and here.
+
+mod common;
+mod servers;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use healthgate::simulator::Mode;
+use servers::fault::{Fault, FaultProxy};
+
+const KINDS: [&str; 7] = ["es", "http", "tcp", "pg", "my", "redis", "mc"];
+
+/// The real servers, each behind its own proxy.
+struct Rig {
+    proxies: Vec<(&'static str, FaultProxy)>,
+    sim: healthgate::simulator::Simulator,
+    _pg: servers::Postgres,
+    _my: servers::Mariadb,
+    _redis: (servers::Server, tempfile::TempDir),
+    _mc: servers::Server,
+    dir: tempfile::TempDir,
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+impl Rig {
+    async fn start() -> Rig {
+        let sim = spawn_sim().await;
+        let (pg, my, redis, mc) = tokio::join!(
+            blocking(servers::Postgres::start),
+            blocking(servers::Mariadb::start),
+            blocking(|| servers::redis(None)),
+            blocking(servers::memcached),
+        );
+        let local = |port: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut proxies = Vec::new();
+        for (name, port) in [
+            ("es", sim.addr().port()),
+            ("http", sim.addr().port()),
+            ("tcp", sim.addr().port()),
+            ("pg", pg.server.port),
+            ("my", my.server.port),
+            ("redis", redis.0.port),
+            ("mc", mc.port),
+        ] {
+            proxies.push((name, FaultProxy::start(local(port)).await));
+        }
+        Rig {
+            proxies,
+            sim,
+            _pg: pg,
+            _my: my,
+            _redis: redis,
+            _mc: mc,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn port(&self, name: &str) -> u16 {
+        self.proxies.iter().find(|(n, _)| *n == name).unwrap().1.port
+    }
+
+    fn set(&self, f: Fault) {
+        for (_, p) in &self.proxies {
+            p.set(f);
+        }
+    }
+
+    /// One check of every kind through the proxies.
+    fn checks(&self, schedule: &str) -> String {
+        let pw = self.dir.path().join("pw");
+        std::fs::write(&pw, "apppw\n").unwrap();
+        let pw = pw.display();
+        let redis_pw = self.dir.path().join("redis_pw");
+        std::fs::write(&redis_pw, "pw1\n").unwrap();
+        let redis_pw = redis_pw.display();
+        let bodies = [
+            format!("kind = \"elasticsearch\"\nurls = [\"http://127.0.0.1:{}\"]", self.port("es")),
+            format!(
+                "kind = \"http\"\nurl = \"http://127.0.0.1:{}/_cluster/health\"\nbody_json_pointer = \"/status\"\nbody_json_equals = \"green\"",
+                self.port("http")
+            ),
+            format!(
+                "kind = \"tcp\"\naddress = \"127.0.0.1:{}\"\nsend = \"GET / HTTP/1.0\\r\\n\\r\\n\"\nexpect = \"for Search\"",
+                self.port("tcp")
+            ),
+            format!(
+                "kind = \"postgres\"\nurl = \"postgres://app@127.0.0.1:{}/appdb\"\npassword_file = \"{pw}\"",
+                self.port("pg")
+            ),
+            format!(
+                "kind = \"mysql\"\nurl = \"mysql://app@127.0.0.1:{}/appdb\"\npassword_file = \"{pw}\"",
+                self.port("my")
+            ),
+            format!(
+                "kind = \"redis\"\nurl = \"redis://127.0.0.1:{}/0\"\npassword_file = \"{redis_pw}\"",
+                self.port("redis")
+            ),
+            format!("kind = \"memcached\"\naddress = \"127.0.0.1:{}\"", self.port("mc")),
+        ];
+        KINDS
+            .iter()
+            .zip(bodies)
+            .map(|(name, body)| format!("[[checks]]\nname = \"{name}\"\n{schedule}\n{body}\n"))
+            .collect()
+    }
+}
+
+/// The check's state and output in an aggregate body.
+fn check_of(a: &Answer, name: &str) -> (String, String) {
+    let c = a.json["checks"]
+        .as_object()
+        .and_then(|m| m.iter().find(|(k, _)| k.starts_with(&format!("{name}:"))))
+        .map(|(_, v)| v[0].clone())
+        .unwrap_or_default();
+    (
+        c["status"].as_str().unwrap_or("").to_string(),
+        c["output"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+/// Polls /healthz until every check matches `want(name) = (status, any of reasons)`;
+/// every answer along the way must take under 10 ms.
+async fn converge<'a>(app: &TestApp, what: &str, want: impl Fn(&str) -> (&'static str, &'a [&'a str])) {
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let mut slowest = Duration::ZERO;
+    loop {
+        let a = app.get("/healthz").await;
+        slowest = slowest.max(a.elapsed);
+        let missing: Vec<String> = KINDS
+            .iter()
+            .filter_map(|name| {
+                let (status, output) = check_of(&a, name);
+                let (want_status, reasons) = want(name);
+                let ok = (want_status == "*" || status == want_status)
+                    && (reasons.is_empty() || reasons.iter().any(|r| output.contains(r)));
+                (!ok).then(|| format!("{name}: {status} {output:?} (want {want_status} {reasons:?})"))
+            })
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not reached within 8 s:\n{}",
+            missing.join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        slowest < Duration::from_millis(10),
+        "{what}: slowest /healthz {slowest:?}"
+    );
+}
+
+/// A dependency that does not answer in time.
+fn timed_out(name: &str) -> (&'static str, &'static [&'static str]) {
+    match name {
+        // tcp stops reading at nine tenths of its budget, to say what it saw.
+        "tcp" => ("fail", &["no \"for Search\" within 540ms (got \"\")"]),
+        _ => ("fail", &["timed out after 600ms"]),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_through_every_transport_fault() {
+    let rig = Rig::start().await;
+    let schedule = "interval = \"600ms\"\ntimeout = \"600ms\"\njitter = \"0s\"\nrise = 1\nfall = 1";
+    let app = spawn_app(&rig.checks(schedule)).await;
+    converge(&app, "all pass", |_| ("pass", &[])).await;
+
+    rig.set(Fault::Refuse);
+    converge(&app, "refused", |_| ("fail", &["connection refused"])).await;
+    rig.set(Fault::Pass);
+    converge(&app, "recovered from refused", |_| ("pass", &[])).await;
+
+    rig.set(Fault::Blackhole);
+    converge(&app, "accept, never answer", timed_out).await;
+    rig.set(Fault::Pass);
+    converge(&app, "recovered from blackhole", |_| ("pass", &[])).await;
+
+    rig.set(Fault::ResetMidResponse);
+    converge(&app, "reset mid-response", |_| ("fail", &["connection reset by peer"])).await;
+    rig.set(Fault::Pass);
+    converge(&app, "recovered from reset", |_| ("pass", &[])).await;
+
+    // Slow but inside the timeout: still a pass, and the delay is really there.
+    rig.set(Fault::Slow(Duration::from_millis(200)));
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    converge(&app, "slow, under the timeout", |_| ("pass", &[])).await;
+    let m = app.get("/metrics").await.body;
+    for name in KINDS {
+        let slow = slow_rounds(&m, name);
+        assert!(slow >= 1.0, "{name}: no round took over 100 ms while slowed:\n{m}");
+    }
+    rig.set(Fault::Slow(Duration::from_millis(1000)));
+    converge(&app, "slow, over the timeout", timed_out).await;
+    rig.set(Fault::Pass);
+    converge(&app, "recovered from slow", |_| ("pass", &[])).await;
+
+    // HTTP-level faults for both HTTP kinds (the simulator answers /_cluster/health).
+    for (mode, es, http) in [
+        (
+            Mode::ServerError,
+            "HTTP 500 null_pointer_exception",
+            "unexpected HTTP status 500: {\"error\":{\"root_cause\"",
+        ),
+        (
+            Mode::ServerErrorEmpty,
+            "HTTP 500",
+            "unexpected HTTP status 500 (empty body)",
+        ),
+        (Mode::Garbage, "invalid JSON", "not JSON"),
+        (Mode::WrongShape, "unexpected cluster health shape", "/status"),
+        (Mode::Huge, "exceeds the 1048576 byte cap", "exceeds"),
+        (Mode::StallBody, "timed out after 600ms", "timed out after 600ms"),
+    ] {
+        rig.sim.set_mode(mode.clone()).await.unwrap();
+        let (es, http) = ([es], [http]);
+        converge(&app, &format!("{mode:?}"), |name| match name {
+            "es" => ("fail", &es[..]),
+            "http" => ("fail", &http[..]),
+            // tcp reads the same server: whatever it says is beside the point here.
+            "tcp" => ("*", &[]),
+            _ => ("pass", &[]),
+        })
+        .await;
+        rig.sim.set_mode(Mode::Green).await.unwrap();
+        converge(&app, "recovered from the HTTP fault", |_| ("pass", &[])).await;
+    }
+    app.stop().await;
+
+    flapping_is_absorbed_by_hysteresis(&rig).await;
+}
+
+/// Rounds of `check` slower than 100 ms, from the duration histogram.
+fn slow_rounds(metrics: &str, check: &str) -> f64 {
+    let series = |le: &str| {
+        let prefix = format!("healthgate_check_duration_seconds_bucket{{check=\"{check}\",le=\"{le}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    series("+Inf") - series("0.1")
+}
+
+/// Every other round fails (odd connections are reset, even ones close after use):
+/// with `fall = 3` the state never leaves pass, and both outcomes are counted.
+async fn flapping_is_absorbed_by_hysteresis(rig: &Rig) {
+    let schedule = "interval = \"200ms\"\ntimeout = \"200ms\"\njitter = \"0s\"\nrise = 2\nfall = 3";
+    let app = spawn_app(&rig.checks(schedule)).await;
+    converge(&app, "all pass before flapping", |_| ("pass", &[])).await;
+    rig.set(Fault::Flap);
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(3) {
+        let a = app.get("/healthz").await;
+        assert_eq!(a.status, 200, "flapping reached the overall status: {}", a.body);
+        assert!(a.elapsed < Duration::from_millis(10), "slow /healthz {:?}", a.elapsed);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let m = app.get("/metrics").await.body;
+    for name in KINDS {
+        let runs = |outcome: &str| {
+            let prefix = format!("healthgate_check_runs_total{{check=\"{name}\",outcome=\"{outcome}\"}} ");
+            m.lines()
+                .find_map(|l| l.strip_prefix(&prefix))
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        assert!(runs("fail") >= 3 && runs("pass") >= 3, "{name} did not flap: {m}");
+        let transitions = format!("healthgate_check_transitions_total{{check=\"{name}\"}} ");
+        let n = m.lines().find_map(|l| l.strip_prefix(&transitions)).unwrap_or("?");
+        assert_eq!(n, "1", "{name}: only unknown -> pass, never a flap");
+    }
+    rig.set(Fault::Pass);
+    app.stop().await;
+}
+
+/// The value of an unlabelled series in a scrape.
+fn gauge(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+}
+
+/// Dependencies that hang for many intervals, in every way they can hang: the
+/// proxies accept and never answer (so connects hang mid-handshake), and queries
+/// that never end on connections that did open. Rounds are cut off by the
+/// timeout ten times a second; the sidecar's tasks and open files stay flat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hung_dependencies_leave_tasks_and_files_flat() {
+    let rig = Rig::start().await;
+    let schedule = "interval = \"100ms\"\ntimeout = \"90ms\"\njitter = \"0s\"\nrise = 1\nfall = 1";
+    let mut checks = rig.checks(schedule);
+    let pw = rig.dir.path().join("pw").display().to_string();
+    checks += &format!(
+        "[[checks]]\nname = \"pgsleep\"\nkind = \"postgres\"\n{schedule}\nurl = \"postgres://app@127.0.0.1:{}/appdb\"\npassword_file = \"{pw}\"\nquery = \"SELECT pg_sleep(60)\"\n",
+        rig._pg.server.port
+    );
+    checks += &format!(
+        "[[checks]]\nname = \"mysleep\"\nkind = \"mysql\"\n{schedule}\nurl = \"mysql://app@127.0.0.1:{}/appdb\"\npassword_file = \"{pw}\"\nquery = \"SELECT SLEEP(60)\"\n",
+        rig._my.server.port
+    );
+    rig.set(Fault::Blackhole);
+    let port = servers::free_port();
+    let path = rig.dir.path().join("hung.toml");
+    std::fs::write(
+        &path,
+        format!("[server]\nlisten = \"127.0.0.1:{port}\"\nshow_details = \"always\"\n{checks}"),
+    )
+    .unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_healthgate"))
+        .arg("--config")
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let scrape = async || {
+        let m = client
+            .get(format!("{url}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        (
+            gauge(&m, "healthgate_runtime_alive_tasks"),
+            gauge(&m, "process_open_fds"),
+            m,
+        )
+    };
+    // A sample catches some rounds mid-connect, so compare the highest of ten
+    // samples over a second, early and late.
+    let window = async || {
+        let (mut tasks, mut fds, mut last) = (0f64, 0f64, String::new());
+        for _ in 0..10 {
+            let (t, f, m) = scrape().await;
+            (tasks, fds, last) = (tasks.max(t), fds.max(f), m);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        (tasks, fds, last)
+    };
+    // Settle: every check has been cut off a few times.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (tasks0, fds0, _) = window().await;
+    let t0 = Instant::now();
+    let mut slowest = Duration::ZERO;
+    while t0.elapsed() < Duration::from_secs(5) {
+        let t = Instant::now();
+        let r = client.get(format!("{url}/healthz")).send().await.unwrap();
+        slowest = slowest.max(t.elapsed());
+        assert_eq!(r.status(), 503);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (tasks1, fds1, m) = window().await;
+    let runs: f64 = m
+        .lines()
+        .filter(|l| l.starts_with("healthgate_check_runs_total{") && l.contains("outcome=\"timeout\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    // Cut-off queries were cancelled on the server too: backends do not pile up.
+    let (pg, io) = tokio_postgres::connect(
+        &format!(
+            "host=127.0.0.1 port={} user=app password=apppw dbname=appdb",
+            rig._pg.server.port
+        ),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(io);
+    let sleeping: i64 = pg
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(sleeping <= 2, "{sleeping} cut-off queries still running on the server");
+    let _ = child.kill().await;
+    rig.set(Fault::Pass);
+    eprintln!("tasks {tasks0} -> {tasks1}, fds {fds0} -> {fds1}, {runs} rounds cut off");
+    assert!(runs >= 9.0 * 50.0, "expected many cut-off rounds, saw {runs}");
+    assert!(
+        tasks1 <= tasks0 + 2.0,
+        "tasks grew from {tasks0} to {tasks1} over {runs} cut-off rounds"
+    );
+    assert!(
+        fds1 <= fds0 + 2.0,
+        "open files grew from {fds0} to {fds1} over {runs} cut-off rounds"
+    );
+    assert!(slowest < Duration::from_millis(10), "slowest /healthz {slowest:?}");
+}
