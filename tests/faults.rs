@@ -414,3 +414,26 @@ async fn hung_dependencies_leave_tasks_and_files_flat() {
     );
     assert!(slowest < Duration::from_millis(10), "slowest /healthz {slowest:?}");
 }
+
+/// A host name that does not resolve fails every kind with a reason that says so.
+#[tokio::test]
+async fn names_that_do_not_resolve_fail_every_kind() {
+    let host = "no-such-host.invalid";
+    let schedule = "interval = \"1s\"\ntimeout = \"900ms\"\njitter = \"0s\"\nrise = 1\nfall = 1";
+    let bodies = [
+        format!("kind = \"elasticsearch\"\nurls = [\"http://{host}:9200\"]"),
+        format!("kind = \"http\"\nurl = \"http://{host}/\""),
+        format!("kind = \"tcp\"\naddress = \"{host}:80\""),
+        format!("kind = \"postgres\"\nurl = \"postgres://app@{host}:5432/appdb\""),
+        format!("kind = \"mysql\"\nurl = \"mysql://app@{host}:3306/appdb\""),
+        format!("kind = \"redis\"\nurl = \"redis://{host}:6379/0\""),
+        format!("kind = \"memcached\"\naddress = \"{host}:11211\""),
+    ];
+    let cfg: String = KINDS
+        .iter()
+        .zip(bodies)
+        .map(|(name, body)| format!("[[checks]]\nname = \"{name}\"\n{schedule}\n{body}\n"))
+        .collect();
+    let app = spawn_app(&cfg).await;
+    converge(&app, "unresolvable names", |_| ("fail", &["does not resolve"])).await;
+}

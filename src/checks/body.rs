@@ -64,7 +64,6 @@ pub fn describe_reqwest_error(e: &reqwest::Error) -> String {
         root = src;
     }
     let root_text = root.to_string();
-    let lower = root_text.to_ascii_lowercase();
     let kind = if e.is_connect() {
         "connect failed"
     } else if e.is_timeout() {
@@ -76,10 +75,8 @@ pub fn describe_reqwest_error(e: &reqwest::Error) -> String {
     } else {
         "failed"
     };
-    if lower.contains("connection refused") {
-        "connection refused".to_string()
-    } else if lower.contains("connection reset") {
-        "connection reset by peer".to_string()
+    if let Some(known) = super::transport::known(&root_text) {
+        known
     } else if root_text == e.to_string() {
         kind.to_string()
     } else {

@@ -16,7 +16,7 @@ pub fn io_reason(e: &std::io::Error) -> String {
         ErrorKind::UnexpectedEof => "connection closed by the server mid-answer".into(),
         ErrorKind::TimedOut => "the operating system timed the connection out".into(),
         ErrorKind::AddrNotAvailable => "address not available".into(),
-        _ => strip_os_code(&e.to_string()),
+        _ => words(&e.to_string()),
     }
 }
 
@@ -41,6 +41,11 @@ pub fn io_in_chain(e: &(dyn Error + 'static)) -> Option<String> {
 /// Library texts that carry an OS error only as text: the same words as
 /// [`io_reason`], without the `(os error N)` suffix.
 pub fn words(text: &str) -> String {
+    known(text).unwrap_or_else(|| strip_os_code(text))
+}
+
+/// The reason for a text that names a failure we have words for.
+pub fn known(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     for (needle, reason) in [
         ("connection refused", "connection refused"),
@@ -48,10 +53,15 @@ pub fn words(text: &str) -> String {
         ("broken pipe", "connection closed by the server (broken pipe)"),
     ] {
         if lower.contains(needle) {
-            return reason.into();
+            return Some(reason.into());
         }
     }
-    strip_os_code(text)
+    // getaddrinfo's text, whichever library passes it on.
+    let lookup = "failed to lookup address information: ";
+    lower.find(lookup).map(|i| {
+        let detail = strip_os_code(&text[i + lookup.len()..]);
+        format!("host name does not resolve ({detail})")
+    })
 }
 
 fn strip_os_code(text: &str) -> String {
@@ -75,6 +85,10 @@ mod tests {
         );
         assert_eq!(words("Network unreachable (os error 101)"), "Network unreachable");
         assert_eq!(words("unexpected answer"), "unexpected answer");
+        assert_eq!(
+            words("connect failed: failed to lookup address information: Name or service not known"),
+            "host name does not resolve (Name or service not known)"
+        );
         let wrapped = std::io::Error::other(std::fmt::Error);
         assert_eq!(
             io_in_chain(&wrapped).as_deref(),

@@ -4,10 +4,11 @@
 //! `{"error":"AuthenticationException[...]","status":401}` (1.x Shield), and plain
 //! text (`Unauthorized`, `OpenSearch Security not initialized.`), or nothing.
 
-/// Longest upstream text quoted in a reason.
+/// Longest upstream text quoted in a reason, in bytes (not characters: invalid
+/// UTF-8 becomes U+FFFD, three bytes each, and bodies must stay small).
 const MAX_QUOTE: usize = 240;
 
-/// One line of printable text, cut at `MAX_QUOTE` characters.
+/// One line of printable text, cut at `MAX_QUOTE` bytes on a character boundary.
 pub fn one_line(text: &str) -> String {
     let cleaned: String = text
         .chars()
@@ -16,9 +17,9 @@ pub fn one_line(text: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    if cleaned.chars().count() > MAX_QUOTE {
-        let cut: String = cleaned.chars().take(MAX_QUOTE).collect();
-        format!("{cut}...")
+    if cleaned.len() > MAX_QUOTE {
+        let end = (0..=MAX_QUOTE).rev().find(|&i| cleaned.is_char_boundary(i)).unwrap_or(0);
+        format!("{}...", &cleaned[..end])
     } else {
         cleaned
     }
@@ -103,5 +104,17 @@ mod tests {
         );
         assert_eq!(one_line("a\r\nb\u{0}c"), "a b c");
         assert!(one_line(&"x".repeat(1000)).len() < 260);
+    }
+
+    /// Found by `cargo fuzz` (es_answer): a body of invalid UTF-8 quoted 240
+    /// replacement characters, 720 bytes, into one reason.
+    #[test]
+    fn invalid_utf8_is_cut_by_bytes() {
+        let mut body = br#"{ "cluster_name": "abea12cb73c7"#.to_vec();
+        body.extend([0xa3; 400]);
+        body.extend_from_slice(br#"", "status": "red" "#);
+        let d = describe(200, &body, "n");
+        assert!(d.len() < 300, "{} bytes: {d}", d.len());
+        assert!(one_line(&"é".repeat(500)).len() <= 243);
     }
 }
