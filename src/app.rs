@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::checks::{self, Check};
 use crate::config::Config;
-use crate::http::{router, AdminState, AppState, DetailsPolicy};
+use crate::http::{AdminState, AppState, DetailsPolicy};
 use crate::metrics::Metrics;
 use crate::publisher::{Event, Publisher, SharedSnapshot};
 use crate::snapshot::Presentation;
@@ -153,7 +153,6 @@ impl App {
             agent,
             ..
         } = self;
-        let agent_task = agent.map(|l| tokio::spawn(crate::agent::serve(l, state.snapshot.clone())));
         let publisher_task = tokio::spawn(publisher.run(events_rx));
         let mut supervisor = crate::reload::Supervisor::start(&config, built, events.clone());
         // Reloads: SIGHUP, or a request from the admin API with a reply channel.
@@ -173,36 +172,35 @@ impl App {
             }
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let app = router(state);
         let limits = crate::http::server::Limits {
             max_connections,
             header_read_timeout,
         };
-        let server = tokio::spawn(crate::http::server::serve(
-            listener,
-            app,
-            limits,
-            async {
-                let _ = stop_rx.await;
-            },
-            Duration::from_secs(1),
-        ));
-        shutdown.await;
+        let listeners = crate::http::thread::Listeners { http: listener, agent };
+        let server = crate::http::thread::spawn(listeners, state, limits, stop_rx, Duration::from_secs(1))?;
+        let mut server = std::pin::pin!(server);
+        let stopped_early = tokio::select! {
+            () = shutdown => false,
+            () = &mut server => true,
+        };
+        if stopped_early {
+            // Only a bug gets here; exiting lets a supervisor restart us.
+            reloader.abort();
+            publisher_task.abort();
+            return Err(std::io::Error::other("the probe thread stopped unexpectedly"));
+        }
         let _ = events.send(Event::Drain).await;
         tracing::info!(grace = %humantime::format_duration(grace), "shutdown requested; serving with readiness failing for the grace period");
         tokio::time::sleep(grace).await;
         let _ = stop_tx.send(());
         // Idle keep-alive connections close at once; a stuck client gets one second.
-        let result = server.await.map_err(std::io::Error::other);
+        server.await;
         // Dropping the supervisor stops every check.
         reloader.abort();
         let _ = reloader.await;
-        if let Some(t) = agent_task {
-            t.abort();
-        }
         drop(events);
         publisher_task.abort();
         tracing::info!("stopped");
-        result
+        Ok(())
     }
 }

@@ -25,9 +25,10 @@ pub struct Cli {
     /// Log format.
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub log_format: LogFormat,
-    /// Runtime worker threads. One suffices for a sidecar (probes are answered
-    /// from memory, checks are asynchronous) and costs least when the host is
-    /// busy; blocking work (DNS, process spawning) has its own threads.
+    /// Worker threads of the runtime that runs the checks. One suffices for a
+    /// sidecar (checks are asynchronous) and costs least when the host is busy.
+    /// Probes are served by a thread of their own whatever this says; blocking
+    /// work (DNS, process spawning) has its own threads too.
     #[arg(long, global = true, env = "HEALTHGATE_WORKER_THREADS", default_value_t = 1,
           value_parser = clap::value_parser!(u16).range(1..=64))]
     pub worker_threads: u16,

@@ -17,7 +17,7 @@
 //! | [`health`] | per-check state: hysteresis (`rise`/`fall`), staleness, aggregation into an overall status |
 //! | [`snapshot`] | the immutable published state and its pre-rendered response bodies |
 //! | [`publisher`] | the single writer: folds results into state, publishes snapshots, updates metrics |
-//! | [`http`] | the axum router: `/healthz`, `/readyz`, `/livez`, `/metrics`, `/admin`; handlers only read |
+//! | [`http`] | the axum router (`/healthz`, `/readyz`, `/livez`, `/metrics`, `/admin`; handlers only read), the probe fast path, and the probe thread that serves it |
 //! | [`agent`] | the HAProxy agent-check listener: one pre-rendered line per connection |
 //! | [`metrics`] | one struct owning a Prometheus registry with bounded labels |
 //! | [`telemetry`] | tracing subscriber setup (text or JSON) |

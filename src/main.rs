@@ -8,11 +8,17 @@ use healthgate::cli::{dispatch, Cli};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     healthgate::telemetry::init(cli.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(usize::from(cli.worker_threads))
-        .enable_all()
-        .build()
-    {
+    // One worker: the current-thread scheduler, which skips the work-stealing
+    // machinery that a single worker cannot use anyway.
+    let mut builder = match cli.worker_threads {
+        1 => tokio::runtime::Builder::new_current_thread(),
+        n => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(usize::from(n));
+            b
+        }
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -2,30 +2,35 @@
 
 use std::time::Instant;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 
 use super::query::HealthQuery;
 use super::{json_error, send, AppState};
 
-/// The aggregate answer.
-pub(super) async fn aggregate(State(app): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+/// The aggregate answer (routed; the probe fast path calls [`respond`] directly).
+pub(super) async fn aggregate(State(app): State<AppState>, req: Request) -> Response {
+    respond(&app, req.uri(), req.headers())
+}
+
+/// `/healthz` or `/readyz` with its query, from the current snapshot.
+pub(super) fn respond(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Response {
     let t = Instant::now();
-    if let Some(resp) = query_too_long(&uri) {
+    if let Some(resp) = query_too_long(uri) {
         return resp;
     }
     let snap = app.snapshot.load();
     let q = HealthQuery::parse(uri.query());
-    let details = app.details.allows(&headers);
-    let format = q.format(&headers);
+    let details = app.details.allows(headers);
+    let format = q.format(headers);
     let resp = if q.exclude.is_empty() {
         send(snap.aggregate(format, details))
     } else {
         send(&snap.render_excluding(&q.exclude, format, details))
     };
     app.metrics
-        .record_http(route(&uri, false), resp.status().as_u16(), t.elapsed().as_secs_f64());
+        .record_http(route(uri, false), resp.status().as_u16(), t.elapsed().as_secs_f64());
     resp
 }
 

@@ -11,8 +11,10 @@
 
 mod admin;
 mod health;
+pub mod probe;
 mod query;
 pub mod server;
+pub mod thread;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -119,18 +121,26 @@ impl tower_http::catch_panic::ResponseForPanic for PanicToError {
         &mut self,
         _err: Box<dyn std::any::Any + Send + 'static>,
     ) -> axum::http::Response<Self::ResponseBody> {
-        self.0.record_panic();
-        tracing::error!("an HTTP handler panicked; answered 500");
-        json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        panicked(&self.0)
     }
+}
+
+fn panicked(metrics: &Metrics) -> Response {
+    metrics.record_panic();
+    tracing::error!("an HTTP handler panicked; answered 500");
+    json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
 }
 
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 
 /// Turns a prepared answer into a response (a reference-count bump, no copy).
+/// Built by hand: `IntoResponse` for bytes would first insert a content type
+/// only for it to be replaced, hashing and growing the header map twice.
 fn send(p: &Prepared) -> Response {
-    let mut resp = (p.status, p.body.clone()).into_response();
+    let mut resp = Response::new(axum::body::Body::from(p.body.clone()));
+    *resp.status_mut() = p.status;
     let h = resp.headers_mut();
+    h.reserve(2);
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(p.content_type));
     h.insert(header::CACHE_CONTROL, NO_STORE);
     resp
@@ -145,9 +155,20 @@ fn json_error(status: StatusCode, message: &str) -> Response {
 }
 
 async fn livez(axum::extract::State(app): axum::extract::State<AppState>) -> Response {
+    live(&app)
+}
+
+/// Liveness is a constant: serving this answer is the proof of life.
+fn live(app: &AppState) -> Response {
     let t = Instant::now();
-    let mut resp = (StatusCode::OK, "ok\n").into_response();
-    resp.headers_mut().insert(header::CACHE_CONTROL, NO_STORE);
+    let mut resp = Response::new(axum::body::Body::from(Bytes::from_static(b"ok\n")));
+    let h = resp.headers_mut();
+    h.reserve(2);
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, NO_STORE);
     app.metrics.record_http("/livez", 200, t.elapsed().as_secs_f64());
     resp
 }

@@ -4,20 +4,23 @@
 //! - at most `max_connections` connections at once; one more is accepted and
 //!   closed at once (shed, not queued), so probes never wait behind a flood;
 //! - request headers must arrive within `header_read_timeout` (slowloris);
-//! - at most 64 request headers and 16 KiB of request head (431 beyond).
+//! - at most 64 request headers and 16 KiB of request head (431 beyond);
+//! - probes (`/healthz`, `/readyz`, `/livez`) are answered by [`super::probe`]
+//!   before the router.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
-use axum::Router;
+use futures_util::future::Either;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
+
+use super::AppState;
 
 /// Connection limits of the HTTP listener.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,11 +38,12 @@ const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// finish for at most `drain` before returning.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    state: AppState,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
     drain: Duration,
 ) {
+    let app = super::router(state.clone());
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -61,18 +65,20 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let svc = app
-            .clone()
-            .map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(peer));
-                req
-            });
+        let (app, state) = (app.clone(), state.clone());
+        let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            if let Some(resp) = super::probe::answer(&state, &req) {
+                return Either::Left(std::future::ready(Ok(resp)));
+            }
+            req.extensions_mut().insert(ConnectInfo(peer));
+            Either::Right(app.clone().oneshot(req))
+        });
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
             .max_headers(MAX_HEADERS)
             .max_buf_size(MAX_HEAD_BYTES)
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
+            .serve_connection(TokioIo::new(stream), svc);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             let _ = conn.await;

@@ -61,6 +61,9 @@ pub struct Metrics {
     http_duration: HistogramVec,
     http_panics: prometheus::IntCounter,
     runtime_tasks: IntGauge,
+    /// The runtime the checks run on (the one `Metrics` was made on), whatever
+    /// thread encodes a scrape.
+    checks_runtime: Option<tokio::runtime::Handle>,
     /// Subjects (follower, index, indicator) seen per check and fact, so a check
     /// removed by a reload can take all its series with it.
     subjects: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<(Fact, String)>>>,
@@ -238,7 +241,7 @@ impl Metrics {
         r.add(&http_panics);
         let runtime_tasks = IntGauge::new(
             "healthgate_runtime_alive_tasks",
-            "Tasks alive in the async runtime: flat in steady state, whatever the dependencies do.",
+            "Tasks alive in the runtime that runs the checks: flat in steady state, whatever the dependencies do.",
         )
         .expect("valid metric definition");
         r.add(&runtime_tasks);
@@ -271,6 +274,7 @@ impl Metrics {
                 .collect(),
             http_panics,
             runtime_tasks,
+            checks_runtime: tokio::runtime::Handle::try_current().ok(),
             subjects: Default::default(),
             http_requests,
             http_duration,
@@ -422,7 +426,7 @@ impl Metrics {
                 self.check_result_age.with_label_values(&[&c.name]).set(age);
             }
         }
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        if let Some(rt) = &self.checks_runtime {
             self.runtime_tasks.set(rt.metrics().num_alive_tasks() as i64);
         }
         let mut families = Vec::with_capacity(64);

@@ -18,7 +18,10 @@ pub fn one_line(text: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     if cleaned.len() > MAX_QUOTE {
-        let end = (0..=MAX_QUOTE).rev().find(|&i| cleaned.is_char_boundary(i)).unwrap_or(0);
+        let end = (0..=MAX_QUOTE)
+            .rev()
+            .find(|&i| cleaned.is_char_boundary(i))
+            .unwrap_or(0);
         format!("{}...", &cleaned[..end])
     } else {
         cleaned

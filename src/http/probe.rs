@@ -1,0 +1,38 @@
+//! The probe fast path: `GET`/`HEAD` on `/healthz`, `/readyz` and `/livez`
+//! answered straight from the snapshot, before the router.
+//!
+//! Load balancers, kubelets and Route 53 send nearly every request this process
+//! gets, so these three routes skip what the router costs per request (route
+//! matching, extractor copies of the URI and headers, the peer-address extension).
+//! The answers are the same bytes the routed handlers send: both call
+//! [`super::health::respond`]. Everything else (per-check routes, `/metrics`,
+//! `/admin`, unknown paths, other methods) goes through the router, and the
+//! router keeps these routes too, so `router(state)` alone is the whole API.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use axum::http::{Method, Request};
+use axum::response::Response;
+
+use super::AppState;
+
+/// The answer to a probe, or `None` for anything the router should handle.
+pub fn answer<B>(app: &AppState, req: &Request<B>) -> Option<Response> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return None;
+    }
+    let path = req.uri().path();
+    if path != "/healthz" && path != "/readyz" && path != "/livez" {
+        return None;
+    }
+    // The router's catch-panic layer does not cover this path: the same last line
+    // of defence, here (free unless something panics).
+    let answered = catch_unwind(AssertUnwindSafe(|| {
+        if path == "/livez" {
+            super::live(app)
+        } else {
+            super::health::respond(app, req.uri(), req.headers())
+        }
+    }));
+    Some(answered.unwrap_or_else(|_| super::panicked(&app.metrics)))
+}
