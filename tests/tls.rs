@@ -34,25 +34,38 @@ impl Drop for Nginx {
 }
 
 fn nginx_mtls(pki: &servers::Pki, port: u16) -> Nginx {
+    nginx_tls(
+        pki,
+        port,
+        &format!(
+            "ssl_client_certificate {};\n    ssl_verify_client on;\n    location /health {{ return 200 \"ok\\n\"; }}",
+            pki.path("ca.crt").display()
+        ),
+    )
+}
+
+/// nginx terminating TLS on `port` with the PKI's server certificate; `inside`
+/// goes in the server block.
+fn nginx_tls(pki: &servers::Pki, port: u16, inside: &str) -> Nginx {
     let d = pki.dir.path();
     let p = |n: &str| pki.path(n).display().to_string();
     let conf = format!(
-        "user root;\nworker_processes 1;\npid {pid};\nerror_log {err} warn;\nevents {{ worker_connections 64; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {t}/b; proxy_temp_path {t}/p; fastcgi_temp_path {t}/f; uwsgi_temp_path {t}/u; scgi_temp_path {t}/s;\n  server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {crt};\n    ssl_certificate_key {key};\n    ssl_client_certificate {ca};\n    ssl_verify_client on;\n    location /health {{ return 200 \"ok\\n\"; }}\n  }}\n}}\n",
-        pid = p("nginx.pid"),
+        "user root;\nworker_processes 1;\npid {pid};\nerror_log {err} warn;\nevents {{ worker_connections 64; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {t}/b; proxy_temp_path {t}/p; fastcgi_temp_path {t}/f; uwsgi_temp_path {t}/u; scgi_temp_path {t}/s;\n  server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {crt};\n    ssl_certificate_key {key};\n    {inside}\n  }}\n}}\n",
+        pid = p(&format!("nginx-{port}.pid")),
         err = p("nginx-error.log"),
         t = d.display(),
         crt = p("server.crt"),
         key = p("server.key"),
-        ca = p("ca.crt"),
     );
-    std::fs::write(pki.path("nginx.conf"), conf).unwrap();
+    let conf_path = pki.path(&format!("nginx-{port}.conf"));
+    std::fs::write(&conf_path, conf).unwrap();
     let child = Command::new("nginx")
         .arg("-p")
         .arg(d)
         .arg("-e")
         .arg(pki.path("nginx-error.log"))
         .arg("-c")
-        .arg(pki.path("nginx.conf"))
+        .arg(&conf_path)
         .args(["-g", "daemon off;"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -227,4 +240,57 @@ async fn mariadb_and_redis_over_tls() {
         .await;
     assert!(!output_of(&a, "rduntrusted:responseTime").is_empty());
     drop((db, redis));
+}
+
+/// Elasticsearch behind TLS (nginx in front of the simulator): trusted through
+/// its CA file; refused with another CA or the public roots; and TLS spoken to a
+/// plain-HTTP node fails the handshake with a reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elasticsearch_over_tls_trusts_only_its_ca() {
+    let pki = tokio::task::spawn_blocking(servers::Pki::make).await.unwrap();
+    let sim = spawn_sim().await;
+    let port = servers::free_port();
+    let _nginx = nginx_tls(
+        &pki,
+        port,
+        &format!("location / {{ proxy_pass http://127.0.0.1:{}; }}", sim.addr().port()),
+    );
+    let p = |n: &str| pki.path(n).display().to_string();
+    let url = format!("https://127.0.0.1:{port}");
+    let es = |name: &str, url: &str, extra: &str| {
+        format!(
+            "[[checks]]\nname = \"{name}\"\nkind = \"elasticsearch\"\nurls = [\"{url}\"]\ninterval = \"300ms\"\ntimeout = \"250ms\"\njitter = \"0s\"\n{extra}\n"
+        )
+    };
+    let mut cfg = es("trusted", &url, &format!("ca_file = \"{}\"", p("ca.crt")));
+    cfg += &es(
+        "wrongca",
+        &url,
+        &format!("ca_file = \"{}\"\ncritical = false", p("other-ca.crt")),
+    );
+    cfg += &es("publicroots", &url, "critical = false");
+    cfg += &es(
+        "tlstoplain",
+        &format!("https://127.0.0.1:{}", sim.addr().port()),
+        "critical = false",
+    );
+    let app = spawn_app(&cfg).await;
+    let a = until(&app, "trusted:clusterHealth", "green").await;
+    assert_eq!(status_of(&a, "trusted:clusterHealth"), "pass", "{}", a.body);
+    let a = until(&app, "wrongca:clusterHealth", "certificate").await;
+    assert_eq!(status_of(&a, "wrongca:clusterHealth"), "fail");
+    until(&app, "publicroots:clusterHealth", "certificate").await;
+    let a = app
+        .wait_for("/healthz", WAIT, |a| status_of(a, "tlstoplain:clusterHealth") == "fail")
+        .await;
+    let why = output_of(&a, "tlstoplain:clusterHealth");
+    assert!(
+        why.contains("TLS handshake failed: the server does not speak TLS"),
+        "{why}"
+    );
+    let wrong = output_of(&app.get("/healthz").await, "wrongca:clusterHealth");
+    assert!(
+        wrong.contains("TLS: the server certificate is not signed by a trusted CA"),
+        "{wrong}"
+    );
 }

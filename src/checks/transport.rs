@@ -51,6 +51,23 @@ pub fn known(text: &str) -> Option<String> {
         ("connection refused", "connection refused"),
         ("connection reset by peer", "connection reset by peer"),
         ("broken pipe", "connection closed by the server (broken pipe)"),
+        // rustls, on a first answer that is not a TLS record.
+        (
+            "corrupt message of type invalidcontenttype",
+            "TLS handshake failed: the server does not speak TLS here (plain HTTP on this port?)",
+        ),
+        (
+            "invalid peer certificate: unknownissuer",
+            "TLS: the server certificate is not signed by a trusted CA (UnknownIssuer; check ca_file)",
+        ),
+        (
+            "invalid peer certificate: notvalidforname",
+            "TLS: the server certificate is not valid for this host name (NotValidForName)",
+        ),
+        (
+            "invalid peer certificate: expired",
+            "TLS: the server certificate has expired (Expired)",
+        ),
     ] {
         if lower.contains(needle) {
             return Some(reason.into());
@@ -85,6 +102,7 @@ mod tests {
         );
         assert_eq!(words("Network unreachable (os error 101)"), "Network unreachable");
         assert_eq!(words("unexpected answer"), "unexpected answer");
+        assert!(words("received corrupt message of type InvalidContentType").starts_with("TLS handshake failed"));
         assert_eq!(
             words("connect failed: failed to lookup address information: Name or service not known"),
             "host name does not resolve (Name or service not known)"
