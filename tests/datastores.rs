@@ -41,28 +41,12 @@ async fn fast_while(app: &TestApp, within: Duration) {
 /// Runs the healthgate binary with `checks` until `/healthz` satisfies `done`
 /// (at most 10 s); returns the body.
 async fn binary_health(dir: &tempfile::TempDir, checks: &str, done: impl Fn(&str) -> bool) -> String {
-    let port = servers::free_port();
-    let path = dir.path().join("binary.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\nshow_details = \"always\"\nshutdown_grace = \"0s\"\n{checks}"
-        ),
-    )
-    .unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_healthgate"))
-        .arg("--config")
-        .arg(&path)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let (mut child, url) = servers::healthgate(dir.path(), checks);
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let t0 = Instant::now();
     let mut last = String::new();
     while t0.elapsed() < WAIT {
-        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/healthz")).send().await {
+        if let Ok(r) = client.get(format!("{url}/healthz")).send().await {
             last = r.text().await.unwrap_or_default();
             if done(&last) {
                 break;

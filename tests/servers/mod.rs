@@ -23,6 +23,30 @@ fn tmpdir() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("hg-test-").tempdir_in("/tmp").unwrap()
 }
 
+/// The healthgate binary serving `checks` on a free loopback port (details shown,
+/// no shutdown grace), its configuration written into `dir`; killed on drop.
+/// Returns the child and its base URL.
+pub fn healthgate(dir: &Path, checks: &str) -> (tokio::process::Child, String) {
+    let port = free_port();
+    let path = dir.join(format!("healthgate-{port}.toml"));
+    std::fs::write(
+        &path,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\nshow_details = \"always\"\nshutdown_grace = \"0s\"\n{checks}"
+        ),
+    )
+    .unwrap();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_healthgate"))
+        .arg("--config")
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
 fn wait_port(port: u16, within: Duration, what: &str) {
     let t0 = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -545,3 +569,4 @@ pub fn redis_tls(pki: &Pki) -> (Server, tempfile::TempDir) {
     (server, dir)
 }
 pub mod fault;
+pub mod rig;
