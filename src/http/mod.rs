@@ -177,7 +177,10 @@ async fn metrics(axum::extract::State(app): axum::extract::State<AppState>) -> R
     let t = Instant::now();
     let snap = app.snapshot.load_full();
     // Encoding grows with the check count (milliseconds for a thousand checks):
-    // off the probe thread, so probes never queue behind a scrape.
+    // off the probe thread, so probes never queue behind a scrape. One encode at
+    // a time: a scrape storm queues instead of filling the blocking pool with
+    // copies of a multi-megabyte body.
+    let _one_at_a_time = app.metrics.scrape_turn().await;
     let registry = app.metrics.clone();
     let body = match tokio::task::spawn_blocking(move || registry.encode(&snap)).await {
         Ok(body) => body,

@@ -61,6 +61,8 @@ pub struct Metrics {
     http_duration: HistogramVec,
     http_panics: prometheus::IntCounter,
     runtime_tasks: IntGauge,
+    /// Serialises scrapes (see [`Metrics::scrape_turn`]).
+    scrapes: tokio::sync::Mutex<()>,
     /// The runtime the checks run on (the one `Metrics` was made on), whatever
     /// thread encodes a scrape.
     checks_runtime: Option<tokio::runtime::Handle>,
@@ -274,6 +276,7 @@ impl Metrics {
                 .collect(),
             http_panics,
             runtime_tasks,
+            scrapes: tokio::sync::Mutex::new(()),
             checks_runtime: tokio::runtime::Handle::try_current().ok(),
             subjects: Default::default(),
             http_requests,
@@ -414,6 +417,12 @@ impl Metrics {
         }
         self.http_requests.with_label_values(&[route, itoa_code(code)]).inc();
         self.http_duration.with_label_values(&[route]).observe(seconds);
+    }
+
+    /// Waits for the previous scrape's encoding to finish; hold the guard while
+    /// encoding, so concurrent scrapes cost one body's memory, not many.
+    pub async fn scrape_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.scrapes.lock().await
     }
 
     /// Encodes every family in the Prometheus text format, refreshing result ages
