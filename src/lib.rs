@@ -11,7 +11,7 @@
 //! | module | what lives there |
 //! | --- | --- |
 //! | [`config`] | TOML/YAML + environment layering, validated into domain types; every error names its key |
-//! | [`checks`] | the [`checks::Check`] trait and one module per kind (`elasticsearch`, `http`, `tcp`) |
+//! | [`checks`] | the [`checks::Check`] trait, one module per kind (`elasticsearch`, `http`, `tcp`, `postgres`, `mysql`, `redis`, `memcached`, `dns`, `exec`), and `transport`: one vocabulary for transport failures |
 //! | [`reload`] | SIGHUP / `POST /admin/reload`: re-read the file, keep unchanged checks and their state |
 //! | [`scheduler`] | owns time: interval, timeout, jitter; one task per check, never two rounds at once |
 //! | [`health`] | per-check state: hysteresis (`rise`/`fall`), staleness, aggregation into an overall status |
