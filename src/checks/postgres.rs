@@ -32,7 +32,7 @@ struct PgConn {
     io: tokio::task::AbortHandle,
     /// Set while a query is out; a drop in that state means the round was cut off.
     busy: bool,
-    cancel: Option<tokio_postgres::CancelToken>,
+    /// For the cancel request, which opens a connection of its own.
     tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
 }
 
@@ -42,9 +42,10 @@ const CANCEL_WITHIN: Duration = Duration::from_secs(1);
 impl Drop for PgConn {
     fn drop(&mut self) {
         self.io.abort();
-        let Some(token) = self.cancel.take().filter(|_| self.busy) else {
+        if !self.busy {
             return;
-        };
+        }
+        let token = self.client.cancel_token();
         let tls = self.tls.take();
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
@@ -110,7 +111,6 @@ impl PostgresCheck {
             }
         };
         Ok(PgConn {
-            cancel: Some(client.cancel_token()),
             client,
             io,
             busy: false,
@@ -164,12 +164,8 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
         return format!("postgres: {}", db.message());
     }
-    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-    while let Some(s) = src {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return super::transport::io_reason(io);
-        }
-        src = s.source();
+    if let Some(io) = super::transport::io_in_chain(e) {
+        return io;
     }
     if e.is_closed() {
         return "the connection was closed".into();

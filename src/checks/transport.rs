@@ -25,12 +25,6 @@ pub fn io_in_chain(e: &(dyn Error + 'static)) -> Option<String> {
     let mut cur = Some(e);
     while let Some(err) = cur {
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            // An io::Error can wrap the real cause (TLS alerts, for one).
-            if io.kind() == ErrorKind::Other {
-                if let Some(inner) = io.get_ref() {
-                    return Some(inner.to_string());
-                }
-            }
             return Some(io_reason(io));
         }
         cur = err.source();

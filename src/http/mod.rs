@@ -137,11 +137,16 @@ const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 /// Built by hand: `IntoResponse` for bytes would first insert a content type
 /// only for it to be replaced, hashing and growing the header map twice.
 fn send(p: &Prepared) -> Response {
-    let mut resp = Response::new(axum::body::Body::from(p.body.clone()));
-    *resp.status_mut() = p.status;
+    uncached(p.status, p.content_type, p.body.clone())
+}
+
+/// A response that caches must not keep: a health answer is only true now.
+fn uncached(status: StatusCode, content_type: &'static str, body: Bytes) -> Response {
+    let mut resp = Response::new(axum::body::Body::from(body));
+    *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.reserve(2);
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(p.content_type));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::CACHE_CONTROL, NO_STORE);
     resp
 }
@@ -161,14 +166,7 @@ async fn livez(axum::extract::State(app): axum::extract::State<AppState>) -> Res
 /// Liveness is a constant: serving this answer is the proof of life.
 fn live(app: &AppState) -> Response {
     let t = Instant::now();
-    let mut resp = Response::new(axum::body::Body::from(Bytes::from_static(b"ok\n")));
-    let h = resp.headers_mut();
-    h.reserve(2);
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, NO_STORE);
+    let resp = uncached(StatusCode::OK, "text/plain; charset=utf-8", Bytes::from_static(b"ok\n"));
     app.metrics.record_http("/livez", 200, t.elapsed().as_secs_f64());
     resp
 }

@@ -4,8 +4,6 @@
 //! connections, so a database connection kept across rounds sees it too.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -63,7 +61,7 @@ impl Drop for FaultProxy {
 
 async fn accept_loop(mut listener: TcpListener, upstream: SocketAddr, mut fault: watch::Receiver<Fault>) {
     let addr = listener.local_addr().unwrap();
-    let counter = Arc::new(AtomicU64::new(0));
+    let mut accepted_count = 0u64;
     let mut conns = tokio::task::JoinSet::new();
     loop {
         if *fault.borrow() == Fault::Refuse {
@@ -80,8 +78,8 @@ async fn accept_loop(mut listener: TcpListener, upstream: SocketAddr, mut fault:
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((client, _)) = accepted else { continue };
-                let n = counter.fetch_add(1, Ordering::SeqCst);
-                conns.spawn(connection(client, upstream, fault.clone(), n));
+                conns.spawn(connection(client, upstream, fault.clone(), accepted_count));
+                accepted_count += 1;
             }
             _ = fault.changed() => {}
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
