@@ -66,18 +66,25 @@ async fn run_check(
     tx: mpsc::Sender<Event>,
     permits: Arc<Semaphore>,
 ) {
-    let start = Instant::now() + first_delay(schedule.jitter);
-    let mut ticks = tokio::time::interval_at(start, schedule.interval);
+    // The timer rounds deadlines up to the next millisecond, so even a zero
+    // delay would wait for a tick; with no jitter the first round starts now.
+    let delay = first_delay(schedule.jitter);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let next = Instant::now() + schedule.interval;
+    let mut ticks = tokio::time::interval_at(next, schedule.interval);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
-        ticks.tick().await;
-        let Ok(_permit) = permits.acquire().await else {
+        let Ok(permit) = permits.acquire().await else {
             return;
         };
         let record = run_once(check.as_ref(), schedule.timeout).await;
+        drop(permit);
         if tx.send(Event::Result { id, record }).await.is_err() {
             return;
         }
+        ticks.tick().await;
     }
 }
 

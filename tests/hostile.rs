@@ -66,6 +66,41 @@ async fn slowloris_is_cut_off_while_probes_keep_answering() {
     );
 }
 
+// The header deadline moves with every answer: a keep-alive connection asking
+// more often than the timeout stays open for longer than it; left idle, it is
+// closed one timeout after its last answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_keep_alive_connection_stays_open_and_an_idle_one_is_closed() {
+    let app = app().await;
+    let addr = app.addr;
+    let (answers, closed_after) = tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut answers = 0;
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_millis(2500) {
+            s.write_all(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            let mut buf = [0u8; 1024];
+            let n = s.read(&mut buf).unwrap();
+            assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+            answers += 1;
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        let idle = Instant::now();
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest);
+        assert!(rest.is_empty(), "no answer to nothing");
+        (answers, idle.elapsed())
+    })
+    .await
+    .unwrap();
+    assert!(answers >= 7, "{answers} answers on one connection");
+    assert!(
+        closed_after > Duration::from_millis(300) && closed_after < Duration::from_millis(1500),
+        "an idle connection was closed after {closed_after:?} (timeout 1 s, 300 ms already idle)"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn header_limits_query_limits_paths_and_methods() {
     let app = app().await;

@@ -10,6 +10,7 @@
 //! | `GET/POST/DELETE /admin/maintenance` | maintenance window (bearer token; off without one) |
 
 mod admin;
+mod deadline;
 mod health;
 pub mod probe;
 mod query;

@@ -3,7 +3,8 @@
 //!
 //! - at most `max_connections` connections at once; one more is accepted and
 //!   closed at once (shed, not queued), so probes never wait behind a flood;
-//! - request headers must arrive within `header_read_timeout` (slowloris);
+//! - request headers must arrive within `header_read_timeout` (slowloris; see
+//!   [`super::deadline`] for why this is not hyper's own timer);
 //! - at most 64 request headers and 16 KiB of request head (431 beyond);
 //! - probes (`/healthz`, `/readyz`, `/livez`) are answered by [`super::probe`]
 //!   before the router.
@@ -14,12 +15,14 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use futures_util::future::Either;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use futures_util::FutureExt;
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use super::deadline::{HeadDeadline, Watched};
 use super::AppState;
 
 /// Connection limits of the HTTP listener.
@@ -66,22 +69,29 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let (app, state) = (app.clone(), state.clone());
+        let deadline = HeadDeadline::new(limits.header_read_timeout);
+        let watch = deadline.clone();
         let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            deadline.request_started();
             if let Some(resp) = super::probe::answer(&state, &req) {
+                deadline.request_answered();
                 return Either::Left(std::future::ready(Ok(resp)));
             }
             req.extensions_mut().insert(ConnectInfo(peer));
-            Either::Right(app.clone().oneshot(req))
+            let deadline = deadline.clone();
+            Either::Right(app.clone().oneshot(req).inspect(move |_| deadline.request_answered()))
         });
+        let io = TokioIo::new(Watched::new(stream, watch.clone()));
         let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout)
             .max_headers(MAX_HEADERS)
             .max_buf_size(MAX_HEAD_BYTES)
-            .serve_connection(TokioIo::new(stream), svc);
+            .serve_connection(io, svc);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
-            let _ = conn.await;
+            tokio::select! {
+                _ = conn => {}
+                () = watch.missed() => {}
+            }
             drop(permit);
         });
     }
