@@ -2,7 +2,9 @@
 //! in front of a real server (PostgreSQL, MariaDB, Redis, Memcached) or the
 //! Elasticsearch simulator (elasticsearch, http, tcp). For each transport fault,
 //! every check must reach the expected status with a reason naming the cause,
-//! while `/healthz` keeps answering in under 10 ms. Then: hysteresis holds through
+//! while `/healthz` keeps answering at once (under 50 ms round trip from a client
+//! sharing the machine with the checks, against fault delays of 200 ms and
+//! more). Then: hysteresis holds through
 //! a dependency that flaps every round. (Hung dependencies left for many
 //! intervals: tests/hung.rs.)
 //!
@@ -33,10 +35,17 @@ fn check_of(a: &Answer, name: &str) -> (String, String) {
     )
 }
 
+/// The slowest /healthz round trip allowed while faults are injected. The
+/// smallest delay any fault adds is 200 ms, so a probe that waited on a
+/// dependency would take at least that; the margin below is for this test's own
+/// client sharing two cores with the checks and with other test binaries (the
+/// server-side cost, microseconds, is measured by `bench/run`).
+const FAST: Duration = Duration::from_millis(50);
+
 /// Polls /healthz until every check matches `want(name) = (status, any of reasons)`;
-/// every answer along the way must take under 10 ms.
+/// every answer along the way must be [`FAST`].
 async fn converge<'a>(app: &TestApp, what: &str, want: impl Fn(&str) -> (&'static str, &'a [&'a str])) {
-    reach(app, what, want, Some(Duration::from_millis(10))).await
+    reach(app, what, want, Some(FAST)).await
 }
 
 /// The first convergence after start (connections being opened, the test's own
@@ -185,7 +194,7 @@ async fn flapping_is_absorbed_by_hysteresis(rig: &Rig) {
     while t0.elapsed() < Duration::from_secs(3) {
         let a = app.get("/healthz").await;
         assert_eq!(a.status, 200, "flapping reached the overall status: {}", a.body);
-        assert!(a.elapsed < Duration::from_millis(10), "slow /healthz {:?}", a.elapsed);
+        assert!(a.elapsed < FAST, "slow /healthz {:?}", a.elapsed);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let m = app.get("/metrics").await.body;
@@ -207,7 +216,8 @@ async fn flapping_is_absorbed_by_hysteresis(rig: &Rig) {
 }
 
 /// A host name that does not resolve fails every kind with a reason that says so.
-#[tokio::test]
+// Multi-threaded: the test's client must not share a thread with the checks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_that_do_not_resolve_fail_every_kind() {
     let host = "no-such-host.invalid";
     let schedule = "interval = \"1s\"\ntimeout = \"900ms\"\njitter = \"0s\"\nrise = 1\nfall = 1";

@@ -2,20 +2,21 @@
 
 use std::time::Instant;
 
+use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 
 use super::query::HealthQuery;
-use super::{json_error, send, AppState};
+use super::{error_answer, send, Answer, AppState};
 
 /// The aggregate answer (routed; the probe fast path calls [`respond`] directly).
 pub(super) async fn aggregate(State(app): State<AppState>, req: Request) -> Response {
-    respond(&app, req.uri(), req.headers())
+    respond(&app, req.uri(), req.headers()).map(Body::new)
 }
 
 /// `/healthz` or `/readyz` with its query, from the current snapshot.
-pub(super) fn respond(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Response {
+pub(super) fn respond(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Answer {
     let t = Instant::now();
     if let Some(resp) = query_too_long(uri) {
         return resp;
@@ -43,25 +44,25 @@ pub(super) async fn one(
 ) -> Response {
     let t = Instant::now();
     if let Some(resp) = query_too_long(&uri) {
-        return resp;
+        return resp.map(Body::new);
     }
     let snap = app.snapshot.load();
     let q = HealthQuery::parse(uri.query());
     let resp = match snap.check(&name, q.format(&headers), app.details.allows(&headers)) {
         Some(p) => send(p),
-        None => json_error(StatusCode::NOT_FOUND, "no check with that name"),
+        None => error_answer(StatusCode::NOT_FOUND, "no check with that name"),
     };
     app.metrics
         .record_http(route(&uri, true), resp.status().as_u16(), t.elapsed().as_secs_f64());
-    resp
+    resp.map(Body::new)
 }
 
 /// Queries longer than this are refused (414): nothing legitimate needs more.
 const MAX_QUERY: usize = 2048;
 
-fn query_too_long(uri: &Uri) -> Option<Response> {
+fn query_too_long(uri: &Uri) -> Option<Answer> {
     (uri.query().map_or(0, str::len) > MAX_QUERY)
-        .then(|| json_error(StatusCode::URI_TOO_LONG, "query string too long (at most 2048 bytes)"))
+        .then(|| error_answer(StatusCode::URI_TOO_LONG, "query string too long (at most 2048 bytes)"))
 }
 
 fn route(uri: &Uri, one: bool) -> &'static str {

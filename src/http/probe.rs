@@ -12,12 +12,11 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use axum::http::{Method, Request};
-use axum::response::Response;
 
-use super::AppState;
+use super::{Answer, AppState};
 
 /// The answer to a probe, or `None` for anything the router should handle.
-pub fn answer<B>(app: &AppState, req: &Request<B>) -> Option<Response> {
+pub fn answer<B>(app: &AppState, req: &Request<B>) -> Option<Answer> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return None;
     }

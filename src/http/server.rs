@@ -16,6 +16,7 @@ use std::time::Duration;
 use axum::extract::ConnectInfo;
 use futures_util::future::Either;
 use futures_util::FutureExt;
+use http_body_util::Either as BodyEither;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -75,11 +76,14 @@ pub async fn serve(
             deadline.request_started();
             if let Some(resp) = super::probe::answer(&state, &req) {
                 deadline.request_answered();
-                return Either::Left(std::future::ready(Ok(resp)));
+                return Either::Left(std::future::ready(Ok(resp.map(BodyEither::Left))));
             }
             req.extensions_mut().insert(ConnectInfo(peer));
             let deadline = deadline.clone();
-            Either::Right(app.clone().oneshot(req).inspect(move |_| deadline.request_answered()))
+            Either::Right(app.clone().oneshot(req).map(move |r| {
+                deadline.request_answered();
+                r.map(|resp| resp.map(BodyEither::Right))
+            }))
         });
         let io = TokioIo::new(Watched::new(stream, watch.clone()));
         let conn = hyper::server::conn::http1::Builder::new()
