@@ -12,14 +12,16 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY fixtures ./fixtures
-RUN cargo build --release --locked && strip target/release/healthgate
+# The shipped build: release profile, statically linked (see Cargo.toml).
+RUN cargo rustc --profile dist --locked --bin healthgate -- -C target-feature=+crt-static \
+    && strip target/dist/healthgate
 
 FROM debian:bookworm-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin healthgate
-COPY --from=build /src/target/release/healthgate /usr/local/bin/healthgate
+COPY --from=build /src/target/dist/healthgate /usr/local/bin/healthgate
 COPY examples/healthgate.toml /etc/healthgate/healthgate.toml
 USER 10001:10001
 ENV HEALTHGATE_CONFIG=/etc/healthgate/healthgate.toml
