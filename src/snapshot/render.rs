@@ -8,7 +8,7 @@
 
 use axum::http::StatusCode;
 use bytes::Bytes;
-use serde_json::{json, Map, Value};
+use serde::{Serialize, Serializer};
 
 use super::{AgentReplies, CheckView, Override, Prepared};
 use crate::checks::{Observed, Status};
@@ -133,50 +133,106 @@ pub(super) fn agent_line(checks: &[&CheckView], ov: Option<&Override>, replies: 
 
 /// The health+json body.
 pub fn render_health(checks: &[&CheckView], ov: Option<&Override>, status: Status, details: bool) -> Bytes {
-    let mut map = Map::new();
-    for c in checks {
-        let mut o = Map::new();
-        o.insert("componentId".into(), json!(c.name));
-        o.insert("componentType".into(), json!(c.component_type));
-        o.insert("status".into(), json!(c.state.as_str()));
-        if !c.critical {
-            o.insert("critical".into(), json!(false));
-        }
-        if let Some(t) = c.time {
-            o.insert("time".into(), json!(humantime::format_rfc3339_millis(t).to_string()));
-        }
-        if details {
-            match &c.observed {
-                Some(Observed::Text(t)) => {
-                    o.insert("observedValue".into(), json!(t));
-                }
-                Some(Observed::Number(n, unit)) => {
-                    o.insert("observedValue".into(), json!(n));
-                    o.insert("observedUnit".into(), json!(unit));
-                }
-                None => {}
-            }
-            if !c.output.is_empty() {
-                o.insert("output".into(), json!(c.output));
-            }
-        }
-        map.insert(
-            format!("{}:{}", c.name, c.measurement),
-            Value::Array(vec![Value::Object(o)]),
-        );
-    }
-    let mut root = Map::new();
-    root.insert("status".into(), json!(status.as_str()));
-    root.insert("version".into(), json!("1"));
-    root.insert("releaseId".into(), json!(env!("CARGO_PKG_VERSION")));
-    root.insert("serviceId".into(), json!("healthgate"));
-    if let Some(ov) = ov {
-        root.insert("output".into(), json!(override_text(ov)));
-    }
-    root.insert("checks".into(), Value::Object(map));
-    let mut bytes = serde_json::to_vec(&Value::Object(root)).expect("JSON values always serialise");
+    let body = Health {
+        status: status.as_str(),
+        version: "1",
+        release_id: env!("CARGO_PKG_VERSION"),
+        service_id: "healthgate",
+        output: ov.map(override_text),
+        checks: Checks { checks, details },
+    };
+    // Written straight from borrowed fields into one buffer sized from the check
+    // count: a thousand checks re-render several times a second, and building a
+    // tree of JSON values first was thousands of small allocations per render,
+    // fragmenting the heap of the probe thread (which renders on first use).
+    let mut bytes = Vec::with_capacity(256 + checks.len() * 160);
+    serde_json::to_writer(&mut bytes, &body).expect("writing JSON to memory cannot fail");
     bytes.push(b'\n');
     Bytes::from(bytes)
+}
+
+/// The aggregate body; fields in this order (`status` first, for string matchers
+/// that only read the beginning).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Health<'a> {
+    status: &'static str,
+    version: &'static str,
+    release_id: &'static str,
+    service_id: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<String>,
+    checks: Checks<'a>,
+}
+
+/// `checks`: `name:measurement` → a one-element array, in configuration order.
+struct Checks<'a> {
+    checks: &'a [&'a CheckView],
+    details: bool,
+}
+
+impl Serialize for Checks<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let entries = self
+            .checks
+            .iter()
+            .map(|c| (Key(&c.name, c.measurement), [Entry::new(c, self.details)]));
+        s.collect_map(entries)
+    }
+}
+
+/// A `name:measurement` key, written without allocating it first.
+struct Key<'a>(&'a str, &'static str);
+
+impl Serialize for Key<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}:{}", self.0, self.1))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Entry<'a> {
+    component_id: &'a str,
+    component_type: &'static str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    critical: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    observed_value: Option<ObservedValue<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    observed_unit: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ObservedValue<'a> {
+    Text(&'a str),
+    Number(f64),
+}
+
+impl<'a> Entry<'a> {
+    fn new(c: &'a CheckView, details: bool) -> Self {
+        let (observed_value, observed_unit) = match (&c.observed, details) {
+            (Some(Observed::Text(t)), true) => (Some(ObservedValue::Text(t)), None),
+            (Some(Observed::Number(n, unit)), true) => (Some(ObservedValue::Number(*n)), Some(*unit)),
+            _ => (None, None),
+        };
+        Entry {
+            component_id: &c.name,
+            component_type: c.component_type,
+            status: c.state.as_str(),
+            critical: (!c.critical).then_some(false),
+            time: c.time.map(|t| humantime::format_rfc3339_millis(t).to_string()),
+            observed_value,
+            observed_unit,
+            output: (details && !c.output.is_empty()).then_some(c.output.as_str()),
+        }
+    }
 }
 
 fn verbose(checks: &[&CheckView], ov: Option<&Override>, status: Status, details: bool) -> String {
