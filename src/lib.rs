@@ -26,6 +26,9 @@
 //! | [`simulator`] | an Elasticsearch simulator replaying captured responses, for tests and the demo |
 //! | [`cli`] | command-line interface: run, `check-config`, `probe`, `demo`, `simulate` |
 
+// No unsafe code anywhere: signals, sockets and processes go through safe wrappers.
+#![forbid(unsafe_code)]
+
 pub mod agent;
 pub mod app;
 pub mod checks;

@@ -1,5 +1,7 @@
 //! The healthgate binary: parse the command line, start the runtime, report errors.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

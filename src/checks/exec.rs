@@ -11,6 +11,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use rustix::process::{kill_process_group, Pid, Signal};
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
@@ -37,10 +38,9 @@ struct GroupGuard(i32);
 
 impl Drop for GroupGuard {
     fn drop(&mut self) {
-        // SAFETY: kill(2) with a negative pid signals the process group we created
-        // for the child; ESRCH (already gone) is harmless.
-        unsafe {
-            libc::kill(-self.0, libc::SIGKILL);
+        // The group we created for the child; ESRCH (already gone) is harmless.
+        if let Some(group) = Pid::from_raw(self.0) {
+            let _ = kill_process_group(group, Signal::KILL);
         }
     }
 }
