@@ -27,7 +27,7 @@ async fn until(app: &TestApp, key: &str, needle: &str) -> Answer {
         .await
 }
 
-/// While a dependency is paused, /healthz keeps answering in under 10 ms.
+/// While a dependency is paused, /healthz keeps answering at once.
 async fn fast_while(app: &TestApp, within: Duration) {
     let t0 = Instant::now();
     let mut slowest = Duration::ZERO;
@@ -35,7 +35,7 @@ async fn fast_while(app: &TestApp, within: Duration) {
         slowest = slowest.max(app.get("/healthz").await.elapsed);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(slowest < Duration::from_millis(10), "slowest /healthz {slowest:?}");
+    assert!(slowest < FAST_PROBE, "slowest /healthz {slowest:?}");
 }
 
 /// Runs the healthgate binary with `checks` until `/healthz` satisfies `done`

@@ -123,10 +123,7 @@ async fn hang_fails_within_timeout_plus_interval_while_healthz_stays_fast() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     assert!(failed_after <= Duration::from_millis(2500), "{failed_after:?}");
-    assert!(
-        slowest < Duration::from_millis(10),
-        "slowest /healthz while ES hangs: {slowest:?}"
-    );
+    assert!(slowest < FAST_PROBE, "slowest /healthz while ES hangs: {slowest:?}");
     assert!(app.get("/livez").await.status == 200);
 }
 

@@ -35,17 +35,11 @@ fn check_of(a: &Answer, name: &str) -> (String, String) {
     )
 }
 
-/// The slowest /healthz round trip allowed while faults are injected. The
-/// smallest delay any fault adds is 200 ms, so a probe that waited on a
-/// dependency would take at least that; the margin below is for this test's own
-/// client sharing two cores with the checks and with other test binaries (the
-/// server-side cost, microseconds, is measured by `bench/run`).
-const FAST: Duration = Duration::from_millis(50);
-
 /// Polls /healthz until every check matches `want(name) = (status, any of reasons)`;
-/// every answer along the way must be [`FAST`].
+/// every answer along the way must be [`FAST_PROBE`] (the smallest delay a fault
+/// adds is 200 ms).
 async fn converge<'a>(app: &TestApp, what: &str, want: impl Fn(&str) -> (&'static str, &'a [&'a str])) {
-    reach(app, what, want, Some(FAST)).await
+    reach(app, what, want, Some(FAST_PROBE)).await
 }
 
 /// The first convergence after start (connections being opened, the test's own
@@ -194,7 +188,7 @@ async fn flapping_is_absorbed_by_hysteresis(rig: &Rig) {
     while t0.elapsed() < Duration::from_secs(3) {
         let a = app.get("/healthz").await;
         assert_eq!(a.status, 200, "flapping reached the overall status: {}", a.body);
-        assert!(a.elapsed < FAST, "slow /healthz {:?}", a.elapsed);
+        assert!(a.elapsed < FAST_PROBE, "slow /healthz {:?}", a.elapsed);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let m = app.get("/metrics").await.body;

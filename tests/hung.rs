@@ -116,5 +116,9 @@ async fn hung_dependencies_leave_tasks_and_files_flat() {
         fds1 <= fds0 + 2.0,
         "open files grew from {fds0} to {fds1} over {runs} cut-off rounds"
     );
-    assert!(slowest < Duration::from_millis(10), "slowest /healthz {slowest:?}");
+    // Under the 90 ms check timeout, so a probe that waited on a hung dependency
+    // would miss it; the margin is for this client sharing two cores with
+    // seventy cut-off rounds a second and other test binaries (10 ms was
+    // exceeded once in CI). Same bound as common::FAST_PROBE.
+    assert!(slowest < Duration::from_millis(50), "slowest /healthz {slowest:?}");
 }

@@ -9,6 +9,14 @@ use healthgate::config::Config;
 use healthgate::simulator::Simulator;
 use tokio::sync::oneshot;
 
+/// The slowest `/healthz` round trip a test accepts while a dependency is hung,
+/// paused or failing. Every such test injects delays or timeouts of 90 ms and
+/// more, so a probe that waited on a dependency would miss this; the margin is
+/// for the test's own client, which shares two cores with the checks and with
+/// other test binaries (10 ms was exceeded by that noise alone in loaded runs).
+/// The server-side cost, microseconds, is what `bench/run` measures.
+pub const FAST_PROBE: Duration = Duration::from_millis(50);
+
 /// A running healthgate.
 pub struct TestApp {
     pub addr: SocketAddr,

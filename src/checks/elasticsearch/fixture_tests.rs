@@ -301,6 +301,15 @@ fn health_report_fixture_and_old_versions() {
         !o.facts.iter().any(|m| m.subject.as_deref() == Some("custom_thing")),
         "unknown indicators are not exported as labels"
     );
+    // Statuses and indicator names are upstream text: control characters must
+    // not split the reason across lines (found by tests/properties.rs).
+    let hostile = r#"{"status":"\r","indicators":{"di\nsk":{"status":"re\rd","symptom":"x"}}}"#;
+    let o = super::report::evaluate(&cfg, &answer(200, hostile));
+    assert!(!o.reason.contains(['\r', '\n']), "{:?}", o.reason);
+    assert!(o.reason.contains("di sk re d: x"), "{:?}", o.reason);
+    let quiet = r#"{"status":"\r","indicators":{}}"#;
+    let o = super::report::evaluate(&cfg, &answer(200, quiet));
+    assert!(!o.reason.contains(['\r', '\n']), "{:?}", o.reason);
     let old = r#"{"error":"no handler found for uri [/_health_report?verbose=false] and method [GET]","status":400}"#;
     let o = super::report::evaluate(&cfg, &answer(400, old));
     assert!(o.reason.contains("has no _health_report API"), "{}", o.reason);

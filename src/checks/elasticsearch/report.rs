@@ -101,11 +101,13 @@ pub fn evaluate(cfg: &EsConfig, a: &Answer) -> Outcome {
         }
         if !ind.status.eq_ignore_ascii_case("green") {
             let symptom = ind.symptom.as_deref().map(one_line).unwrap_or_default();
-            symptoms.push(format!("{name} {}: {symptom}", ind.status.to_ascii_lowercase()));
+            // Names and statuses are upstream text too: one line each.
+            let (name, word) = (one_line(name), one_line(&ind.status).to_ascii_lowercase());
+            symptoms.push(format!("{name} {word}: {symptom}"));
         }
     }
     o.status = status;
-    let overall = overall.to_ascii_lowercase();
+    let overall = one_line(&overall).to_ascii_lowercase();
     o.reason = if symptoms.is_empty() {
         format!(
             "health report {overall} ({} indicators), via {}",
