@@ -32,7 +32,7 @@ use crate::config::ShowDetails;
 use crate::metrics::Metrics;
 use crate::publisher::SharedSnapshot;
 use crate::secret::Secret;
-use crate::snapshot::Prepared;
+use crate::snapshot::{Prepared, HEALTH_JSON, TEXT};
 
 /// Who sees details.
 #[derive(Clone, Debug)]
@@ -143,8 +143,6 @@ fn send(p: &Prepared) -> Answer {
 }
 
 const JSON: &str = "application/json";
-const TEXT: &str = "text/plain; charset=utf-8";
-const HEALTH_JSON: &str = "application/health+json";
 
 /// A response that caches must not keep: a health answer is only true now.
 fn uncached(status: StatusCode, content_type: &'static str, body: Bytes) -> Answer {

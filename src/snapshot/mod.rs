@@ -21,8 +21,8 @@ use crate::checks::{Observed, Status};
 use crate::config::StatusCodes;
 use crate::health::State;
 
-pub use render::Format;
 use render::Subject;
+pub use render::{Format, HEALTH_JSON, TEXT};
 
 /// One check as published.
 #[derive(Debug, Clone)]

@@ -15,6 +15,11 @@ use crate::checks::{Observed, Status};
 use crate::config::StatusCodes;
 use crate::health::{aggregate, State};
 
+/// `Content-Type` of the health+json answers.
+pub const HEALTH_JSON: &str = "application/health+json";
+/// `Content-Type` of the text answers (`?format=text`, `?verbose`).
+pub const TEXT: &str = "text/plain; charset=utf-8";
+
 /// The body formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -62,12 +67,9 @@ pub(super) fn prepare(
         Status::Fail => codes.fail,
     };
     let (content_type, body) = match format {
-        Format::Json => ("application/health+json", render_health(checks, ov, status, details)),
-        Format::Text => ("text/plain; charset=utf-8", Bytes::from(word(status))),
-        Format::Verbose => (
-            "text/plain; charset=utf-8",
-            Bytes::from(verbose(checks, ov, status, details)),
-        ),
+        Format::Json => (HEALTH_JSON, render_health(checks, ov, status, details)),
+        Format::Text => (TEXT, Bytes::from(word(status))),
+        Format::Verbose => (TEXT, Bytes::from(verbose(checks, ov, status, details))),
     };
     Prepared {
         status: StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
