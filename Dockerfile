@@ -12,9 +12,10 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY fixtures ./fixtures
-# The shipped build: release profile, statically linked (see Cargo.toml).
-RUN cargo rustc --profile dist --locked --bin healthgate -- -C target-feature=+crt-static \
-    && strip target/dist/healthgate
+COPY scripts ./scripts
+# The shipped build: release profile, statically linked, hot code laid out
+# together (scripts/dist says how and why).
+RUN ./scripts/dist && strip target/dist/healthgate
 
 FROM debian:bookworm-slim
 RUN apt-get update \
