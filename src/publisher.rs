@@ -59,8 +59,9 @@ pub enum Event {
 /// Static facts about a check, fixed at build time.
 #[derive(Debug, Clone)]
 pub struct CheckInfo {
-    /// Name.
-    pub name: String,
+    /// Name (shared with every snapshot: a publication copies a pointer, not
+    /// 1,000 strings).
+    pub name: Arc<str>,
     /// Critical or not.
     pub critical: bool,
     /// `name:measurement` suffix.
@@ -342,7 +343,7 @@ mod tests {
             .iter()
             .map(|c| {
                 let info = CheckInfo {
-                    name: c.name.clone(),
+                    name: c.name.as_str().into(),
                     critical: true,
                     measurement: "connectTime",
                     component_type: "component",

@@ -23,7 +23,7 @@ use crate::snapshot::Presentation;
 /// The static facts the publisher needs about a check.
 pub fn check_info(c: &CheckConfig, check: &dyn Check) -> CheckInfo {
     CheckInfo {
-        name: c.name.clone(),
+        name: c.name.as_str().into(),
         critical: c.critical,
         measurement: check.measurement(),
         component_type: check.component_type(),

@@ -35,7 +35,6 @@ use client::{ClientError, EsClient};
 pub struct ElasticsearchCheck {
     cfg: EsConfig,
     client: EsClient,
-    path: String,
 }
 
 impl ElasticsearchCheck {
@@ -51,15 +50,14 @@ impl ElasticsearchCheck {
             EsMode::Master => master::PATH.to_string(),
         };
         Ok(ElasticsearchCheck {
-            client: EsClient::new(cfg)?,
+            client: EsClient::new(cfg, &path)?,
             cfg: cfg.clone(),
-            path,
         })
     }
 
     async fn ping(&self, budget: Duration) -> Outcome {
         let started = tokio::time::Instant::now();
-        match self.client.request(Method::HEAD, &self.path, budget).await {
+        match self.client.request(Method::HEAD, budget).await {
             Ok(a) if a.status.is_success() => {
                 let ms = started.elapsed().as_secs_f64() * 1000.0;
                 Outcome::pass(format!("{} answered HEAD / with {}", a.node, a.status.as_u16()))
@@ -81,7 +79,7 @@ impl Check for ElasticsearchCheck {
         if self.cfg.mode == EsMode::Ping {
             return self.ping(budget).await;
         }
-        let answer = match self.client.request(Method::GET, &self.path, budget).await {
+        let answer = match self.client.request(Method::GET, budget).await {
             Ok(a) => a,
             Err(e) => return unreachable(e),
         };
