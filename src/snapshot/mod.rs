@@ -134,7 +134,7 @@ pub struct Snapshot {
 
 /// One-check answers of a snapshot, set up by its first one-check request. Most
 /// snapshots never get one, and with 1,000 checks building the name index and
-/// the answer cells at every publication was 40 % of the publisher's work.
+/// the answer cells at every publication was a third of the publisher's work.
 #[derive(Debug)]
 struct PerCheck {
     by_name: HashMap<Arc<str>, usize>,
