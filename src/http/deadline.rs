@@ -60,6 +60,13 @@ impl HeadDeadline {
         self.rearm();
     }
 
+    /// An answer produced without yielding (between [`Self::request_started`] and
+    /// [`Self::request_answered`] nothing could observe it) was ready at `at`:
+    /// the next head is due `timeout` after that.
+    pub fn answered_at(&self, at: Instant) {
+        self.rearm_from(at);
+    }
+
     /// Bytes of an answer went out: a reader still receiving is not idle.
     fn wrote(&self) {
         if self.busy.load(Ordering::Relaxed) == 0 {
@@ -68,7 +75,11 @@ impl HeadDeadline {
     }
 
     fn rearm(&self) {
-        let at = self.opened.elapsed() + self.timeout;
+        self.rearm_from(Instant::now());
+    }
+
+    fn rearm_from(&self, now: Instant) {
+        let at = now.saturating_duration_since(self.opened) + self.timeout;
         self.at_ms.store(at.as_millis() as u64, Ordering::Relaxed);
     }
 

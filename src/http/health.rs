@@ -12,12 +12,19 @@ use super::{error_answer, send, Answer, AppState};
 
 /// The aggregate answer (routed; the probe fast path calls [`respond`] directly).
 pub(super) async fn aggregate(State(app): State<AppState>, req: Request) -> Response {
-    respond(&app, req.uri(), req.headers()).map(Body::new)
+    let t = Instant::now();
+    let resp = respond(&app, req.uri(), req.headers());
+    app.metrics.record_http(
+        route(req.uri(), false),
+        resp.status().as_u16(),
+        t.elapsed().as_secs_f64(),
+    );
+    resp.map(Body::new)
 }
 
-/// `/healthz` or `/readyz` with its query, from the current snapshot.
+/// `/healthz` or `/readyz` with its query, from the current snapshot. The caller
+/// counts it (the probe path shares its clock reads with the connection deadline).
 pub(super) fn respond(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Answer {
-    let t = Instant::now();
     if let Some(resp) = query_too_long(uri) {
         return resp;
     }
@@ -25,14 +32,11 @@ pub(super) fn respond(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Answer 
     let q = HealthQuery::parse(uri.query());
     let details = app.details.allows(headers);
     let format = q.format(headers);
-    let resp = if q.exclude.is_empty() {
+    if q.exclude.is_empty() {
         send(snap.aggregate(format, details))
     } else {
         send(&snap.render_excluding(&q.exclude, format, details))
-    };
-    app.metrics
-        .record_http(route(uri, false), resp.status().as_u16(), t.elapsed().as_secs_f64());
-    resp
+    }
 }
 
 /// One check's answer; an unknown name is a 404 with a JSON error.
@@ -65,7 +69,8 @@ fn query_too_long(uri: &Uri) -> Option<Answer> {
         .then(|| error_answer(StatusCode::URI_TOO_LONG, "query string too long (at most 2048 bytes)"))
 }
 
-fn route(uri: &Uri, one: bool) -> &'static str {
+/// The metrics label of a health route.
+pub(super) fn route(uri: &Uri, one: bool) -> &'static str {
     match (uri.path().starts_with("/readyz"), one) {
         (false, false) => "/healthz",
         (true, false) => "/readyz",

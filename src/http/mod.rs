@@ -181,15 +181,15 @@ fn json_error(status: StatusCode, message: &str) -> Response {
 }
 
 async fn livez(axum::extract::State(app): axum::extract::State<AppState>) -> Response {
-    live(&app).map(axum::body::Body::new)
+    let t = Instant::now();
+    let resp = live();
+    app.metrics.record_http("/livez", 200, t.elapsed().as_secs_f64());
+    resp.map(axum::body::Body::new)
 }
 
 /// Liveness is a constant: serving this answer is the proof of life.
-fn live(app: &AppState) -> Answer {
-    let t = Instant::now();
-    let resp = uncached(StatusCode::OK, TEXT, Bytes::from_static(b"ok\n"));
-    app.metrics.record_http("/livez", 200, t.elapsed().as_secs_f64());
-    resp
+fn live() -> Answer {
+    uncached(StatusCode::OK, TEXT, Bytes::from_static(b"ok\n"))
 }
 
 async fn metrics(axum::extract::State(app): axum::extract::State<AppState>) -> Response {

@@ -12,26 +12,36 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use axum::http::{Method, Request};
+use tokio::time::Instant;
 
 use super::{Answer, AppState};
 
-/// The answer to a probe, or `None` for anything the router should handle.
-pub fn answer<B>(app: &AppState, req: &Request<B>) -> Option<Answer> {
+/// The answer to a probe (already counted in the metrics) and the time it was
+/// ready, or `None` for anything the router should handle. The time is the clock
+/// read that ends the duration measurement; the connection's deadline reuses it.
+pub fn answer<B>(app: &AppState, req: &Request<B>) -> Option<(Answer, Instant)> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return None;
     }
     let path = req.uri().path();
-    if path != "/healthz" && path != "/readyz" && path != "/livez" {
-        return None;
-    }
+    let route = match path {
+        "/livez" => "/livez",
+        "/healthz" | "/readyz" => super::health::route(req.uri(), false),
+        _ => return None,
+    };
+    let started = Instant::now();
     // The router's catch-panic layer does not cover this path: the same last line
     // of defence, here (free unless something panics).
     let answered = catch_unwind(AssertUnwindSafe(|| {
-        if path == "/livez" {
-            super::live(app)
+        if route == "/livez" {
+            super::live()
         } else {
             super::health::respond(app, req.uri(), req.headers())
         }
     }));
-    Some(answered.unwrap_or_else(|_| super::panicked(&app.metrics)))
+    let resp = answered.unwrap_or_else(|_| super::panicked(&app.metrics));
+    let ready = Instant::now();
+    app.metrics
+        .record_http(route, resp.status().as_u16(), (ready - started).as_secs_f64());
+    Some((resp, ready))
 }

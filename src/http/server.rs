@@ -73,17 +73,21 @@ pub async fn serve(
         let deadline = HeadDeadline::new(limits.header_read_timeout);
         let watch = deadline.clone();
         let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-            deadline.request_started();
-            if let Some(resp) = super::probe::answer(&state, &req) {
-                deadline.request_answered();
+            // A probe is answered within this call, so the deadline's clock never
+            // runs while it is being prepared: moving the deadline is enough.
+            if let Some((resp, ready)) = super::probe::answer(&state, &req) {
+                deadline.answered_at(ready);
                 return Either::Left(std::future::ready(Ok(resp.map(BodyEither::Left))));
             }
+            deadline.request_started();
             req.extensions_mut().insert(ConnectInfo(peer));
             let deadline = deadline.clone();
-            Either::Right(app.clone().oneshot(req).map(move |r| {
+            // Boxed: hyper moves the answer future a few times per request, and
+            // unboxed the router's future would make every probe's one as large.
+            Either::Right(Box::pin(app.clone().oneshot(req).map(move |r| {
                 deadline.request_answered();
                 r.map(|resp| resp.map(BodyEither::Right))
-            }))
+            })))
         });
         let io = TokioIo::new(Watched::new(stream, watch.clone()));
         let conn = hyper::server::conn::http1::Builder::new()
