@@ -60,9 +60,9 @@ impl HeadDeadline {
         self.rearm();
     }
 
-    /// An answer produced without yielding (between [`Self::request_started`] and
-    /// [`Self::request_answered`] nothing could observe it) was ready at `at`:
-    /// the next head is due `timeout` after that.
+    /// An answer produced without yielding was ready at `at`: the next head is
+    /// due `timeout` after that. Such an answer takes microseconds, so it needs
+    /// no busy spell around it (the probe path saves two atomic updates).
     pub fn answered_at(&self, at: Instant) {
         self.rearm_from(at);
     }
