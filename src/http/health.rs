@@ -69,8 +69,7 @@ fn query_too_long(uri: &Uri) -> Option<Answer> {
         .then(|| error_answer(StatusCode::URI_TOO_LONG, "query string too long (at most 2048 bytes)"))
 }
 
-/// The metrics label of a health route.
-pub(super) fn route(uri: &Uri, one: bool) -> &'static str {
+fn route(uri: &Uri, one: bool) -> &'static str {
     match (uri.path().starts_with("/readyz"), one) {
         (false, false) => "/healthz",
         (true, false) => "/readyz",
