@@ -9,6 +9,7 @@
 //! Staleness is judged on the monotonic clock when a snapshot is built: a result
 //! older than `max_age` reports `fail` with reason `stale`.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
@@ -55,6 +56,9 @@ pub struct CheckState {
     pub schedule: Schedule,
     /// Latest raw result.
     pub last: Option<Record>,
+    /// Its reason, shared with every snapshot until the next result (a
+    /// publication copies a pointer per check, not the text).
+    reason: Arc<str>,
     /// Status after hysteresis; `None` before the first result.
     effective: Option<Status>,
     /// Consecutive non-failing results.
@@ -69,6 +73,7 @@ impl CheckState {
         CheckState {
             schedule,
             last: None,
+            reason: Arc::from(""),
             effective: None,
             consecutive_ok: 0,
             consecutive_fail: 0,
@@ -103,6 +108,7 @@ impl CheckState {
             }
             Some(_) => raw,
         });
+        self.reason = Arc::from(rec.outcome.reason.as_str());
         self.last = Some(rec);
     }
 
@@ -119,16 +125,25 @@ impl CheckState {
         (at >= now).then_some(at)
     }
 
+    /// The reported state: what [`CheckState::report`] gives, without the reason.
+    pub fn state(&self, now: Instant) -> State {
+        match self.effective {
+            None => State::Unknown,
+            Some(_) if self.is_stale(now) => State::Known(Status::Fail),
+            Some(effective) => State::Known(effective),
+        }
+    }
+
     /// The reported state and the reason shown with it.
-    pub fn report(&self, now: Instant) -> (State, String) {
+    pub fn report(&self, now: Instant) -> (State, Arc<str>) {
         let Some(last) = &self.last else {
-            return (State::Unknown, "no result yet".into());
+            return (State::Unknown, Arc::from("no result yet"));
         };
         if self.is_stale(now) {
             let age = now.saturating_duration_since(last.at_instant);
             return (
                 State::Known(Status::Fail),
-                format!("stale: last result {} ago", humantime::format_duration(round_ms(age))),
+                format!("stale: last result {} ago", humantime::format_duration(round_ms(age))).into(),
             );
         }
         let effective = self.effective.expect("a check with a result has an effective status");
@@ -136,15 +151,17 @@ impl CheckState {
         let reason = if effective == Status::Fail && raw != Status::Fail {
             format!(
                 "recovering ({} of {} passes needed): {}",
-                self.consecutive_ok, self.schedule.rise, last.outcome.reason
+                self.consecutive_ok, self.schedule.rise, self.reason
             )
+            .into()
         } else if effective != Status::Fail && raw == Status::Fail {
             format!(
                 "failing, still counted {} ({} of {} failures needed): {}",
-                effective, self.consecutive_fail, self.schedule.fall, last.outcome.reason
+                effective, self.consecutive_fail, self.schedule.fall, self.reason
             )
+            .into()
         } else {
-            last.outcome.reason.clone()
+            self.reason.clone()
         };
         (State::Known(effective), reason)
     }

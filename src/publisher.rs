@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use crate::checks::Status;
 use crate::config::CheckConfig;
 use crate::health::{CheckState, Record, State};
-use crate::metrics::Metrics;
+use crate::metrics::{CheckSeries, Metrics};
 use crate::scheduler::CheckId;
 use crate::secret::Redactor;
 use crate::snapshot::{CheckView, Maintenance, Override, Presentation, Snapshot};
@@ -74,6 +74,11 @@ pub struct CheckInfo {
     pub expected_nodes: Option<u64>,
 }
 
+/// Declares a check's metrics and returns its series.
+fn declare(metrics: &Metrics, info: &CheckInfo) -> CheckSeries {
+    metrics.declare_check(&info.name, info.critical, info.max_age, info.expected_nodes)
+}
+
 /// The handle readers use.
 pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
 
@@ -82,6 +87,7 @@ pub struct Publisher {
     ids: Vec<CheckId>,
     infos: Vec<CheckInfo>,
     states: Vec<CheckState>,
+    series: Vec<CheckSeries>,
     reported: Vec<State>,
     overall: Option<Status>,
     draining: bool,
@@ -102,12 +108,11 @@ impl Publisher {
         metrics: Arc<Metrics>,
     ) -> (Publisher, SharedSnapshot) {
         let infos: Vec<CheckInfo> = checks.iter().map(|(_, i)| i.clone()).collect();
-        for info in &infos {
-            metrics.declare_check(&info.name, info.critical, info.max_age, info.expected_nodes);
-        }
+        let series = infos.iter().map(|i| declare(&metrics, i)).collect();
         let mut p = Publisher {
             ids: (0..infos.len() as CheckId).collect(),
             states: checks.iter().map(|(c, _)| CheckState::new(c.schedule)).collect(),
+            series,
             reported: vec![State::Unknown; infos.len()],
             infos,
             overall: None,
@@ -186,16 +191,18 @@ impl Publisher {
                     return false;
                 };
                 let state = &mut self.states[index];
-                record.outcome.reason = self.redactor.scrub(&record.outcome.reason);
+                if let std::borrow::Cow::Owned(clean) = self.redactor.scrub(&record.outcome.reason) {
+                    record.outcome.reason = clean;
+                }
                 state.record(record);
                 let rec = state.last.as_ref().expect("just recorded");
                 self.metrics.record_run(
-                    &self.infos[index].name,
+                    &mut self.series[index],
                     &rec.outcome,
                     rec.duration.as_secs_f64(),
                     state.consecutive_fail,
                 );
-                state.report(Instant::now()).0 != self.reported[index]
+                state.state(Instant::now()) != self.reported[index]
             }
             Event::Drain => {
                 if !self.draining {
@@ -227,16 +234,18 @@ impl Publisher {
         let mut ids = Vec::with_capacity(checks.len());
         let mut infos = Vec::with_capacity(checks.len());
         let mut states = Vec::with_capacity(checks.len());
+        let mut series = Vec::with_capacity(checks.len());
         let mut reported = Vec::with_capacity(checks.len());
+        let mut old_series: Vec<Option<CheckSeries>> = std::mem::take(&mut self.series).into_iter().map(Some).collect();
         for (id, info, schedule) in checks {
             match self.ids.iter().position(|&i| i == id) {
                 Some(old) => {
                     states.push(self.states[old].clone());
+                    series.push(old_series[old].take().expect("ids are unique"));
                     reported.push(self.reported[old]);
                 }
                 None => {
-                    self.metrics
-                        .declare_check(&info.name, info.critical, info.max_age, info.expected_nodes);
+                    series.push(declare(&self.metrics, &info));
                     states.push(CheckState::new(schedule));
                     reported.push(State::Unknown);
                 }
@@ -252,6 +261,7 @@ impl Publisher {
         self.ids = ids;
         self.infos = infos;
         self.states = states;
+        self.series = series;
         self.reported = reported;
         self.how = how;
     }
@@ -292,7 +302,7 @@ impl Publisher {
                 } else {
                     tracing::info!(check = %info.name, from = self.reported[i].as_str(), to = reported.as_str(), reason = %output, "check state changed");
                 }
-                self.metrics.record_transition(&info.name, reported);
+                self.metrics.record_transition(&self.series[i], reported);
                 self.reported[i] = reported;
             }
             let last = state.last.as_ref();
@@ -412,6 +422,6 @@ mod tests {
         let s = snap.load();
         assert!(s.draining());
         assert_eq!(s.status(), Status::Fail);
-        assert_eq!(s.checks[0].output, "server said [REDACTED]");
+        assert_eq!(&*s.checks[0].output, "server said [REDACTED]");
     }
 }

@@ -83,11 +83,11 @@ impl Redactor {
     }
 
     /// Returns the text with every known secret replaced.
-    pub fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_string();
+    pub fn scrub<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        let mut out = std::borrow::Cow::Borrowed(text);
         for s in &self.secrets {
             if out.contains(s.expose()) {
-                out = out.replace(s.expose(), "[REDACTED]");
+                out = out.replace(s.expose(), "[REDACTED]").into();
             }
         }
         out

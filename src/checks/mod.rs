@@ -120,8 +120,9 @@ pub struct Measure {
 /// The primary observed value reported in the health+json body.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Observed {
-    /// A word, such as a cluster colour.
-    Text(String),
+    /// A word, such as a cluster colour (shared: every snapshot until the next
+    /// result points at the same text).
+    Text(std::sync::Arc<str>),
     /// A number with a unit (`ms`, `nodes`, ...).
     Number(f64, &'static str),
 }

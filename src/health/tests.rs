@@ -26,11 +26,19 @@ fn rec(status: Status) -> Record {
     }
 }
 
+/// The reported state, checking that `state()` (the publisher's cheap test for a
+/// change) agrees with `report()` (what is published).
+fn reported(s: &CheckState) -> State {
+    let state = s.report(Instant::now()).0;
+    assert_eq!(s.state(Instant::now()), state);
+    state
+}
+
 fn feed(state: &mut CheckState, seq: &[Status]) -> Vec<&'static str> {
     seq.iter()
         .map(|s| {
             state.record(rec(*s));
-            state.report(Instant::now()).0.as_str()
+            reported(state).as_str()
         })
         .collect()
 }
@@ -39,8 +47,9 @@ fn feed(state: &mut CheckState, seq: &[Status]) -> Vec<&'static str> {
 async fn unknown_before_first_result() {
     let s = CheckState::new(schedule(2, 3));
     let (state, reason) = s.report(Instant::now());
+    assert_eq!(reported(&s), State::Unknown);
     assert_eq!(state, State::Unknown);
-    assert_eq!(reason, "no result yet");
+    assert_eq!(&*reason, "no result yet");
 }
 
 #[tokio::test(start_paused = true)]
@@ -91,10 +100,11 @@ async fn stale_after_max_age() {
     let mut s = CheckState::new(schedule(1, 1));
     s.record(rec(Status::Pass));
     tokio::time::advance(Duration::from_secs(7)).await;
-    assert_eq!(s.report(Instant::now()).0, State::Known(Status::Pass));
+    assert_eq!(reported(&s), State::Known(Status::Pass));
     assert!(s.stale_at(Instant::now()).is_some());
     tokio::time::advance(Duration::from_millis(1)).await;
     let (state, reason) = s.report(Instant::now());
+    assert_eq!(reported(&s), State::Known(Status::Fail));
     assert_eq!(state, State::Known(Status::Fail));
     assert!(reason.starts_with("stale"), "{reason}");
     assert_eq!(s.stale_at(Instant::now()), None);

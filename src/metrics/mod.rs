@@ -8,8 +8,11 @@
 //! (`pass`, `warn`, `fail`, `unknown`) with value 1 for the current one.
 //! `healthgate_es_cluster_status` is 0 green, 1 yellow, 2 red.
 
+mod check;
 mod families;
 
+pub use check::CheckSeries;
+use check::{OUTCOMES, STATES};
 use families::FACT_FAMILIES;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -28,8 +31,6 @@ pub const CHECK_DURATION_BUCKETS: &[f64] = &[
 ];
 /// Buckets for the sidecar's own HTTP latency, in seconds.
 pub const HTTP_DURATION_BUCKETS: &[f64] = &[0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05];
-
-const STATES: [&str; 4] = ["pass", "warn", "fail", "unknown"];
 
 /// Routes probed often enough that their counters are resolved once.
 const HOT_ROUTES: [&str; 4] = ["/healthz", "/readyz", "/livez", "/metrics"];
@@ -285,51 +286,49 @@ impl Metrics {
     }
 
     /// Declares a check so its series exist (as `unknown`) before the first result,
-    /// with the configuration values alert rules compare against.
+    /// with the configuration values alert rules compare against. The returned
+    /// series are what [`Metrics::record_run`] and [`Metrics::record_transition`]
+    /// write to.
     pub fn declare_check(
         &self,
-        check: &str,
+        check: &std::sync::Arc<str>,
         critical: bool,
         max_age: std::time::Duration,
         expected_nodes: Option<u64>,
-    ) {
-        self.check_max_age
-            .with_label_values(&[check])
-            .set(max_age.as_secs_f64());
-        self.check_critical.with_label_values(&[check]).set(i64::from(critical));
+    ) -> CheckSeries {
+        let name: &str = check;
+        self.check_max_age.with_label_values(&[name]).set(max_age.as_secs_f64());
+        self.check_critical.with_label_values(&[name]).set(i64::from(critical));
         if let Some(n) = expected_nodes {
-            self.es_expected_nodes.with_label_values(&[check]).set(n as f64);
+            self.es_expected_nodes.with_label_values(&[name]).set(n as f64);
         }
-        self.set_check_state(check, State::Unknown);
-        self.check_consecutive_failures.with_label_values(&[check]).set(0);
-        self.check_transitions.with_label_values(&[check]);
-        for outcome in ["pass", "warn", "fail", "timeout", "error"] {
-            self.check_runs.with_label_values(&[check, outcome]);
-        }
+        let series = CheckSeries::resolve(self, check);
+        series.start();
+        series
     }
 
     /// Records one round. Elasticsearch gauges keep their last value when a round
     /// brings no facts (cluster unreachable), so series never vanish mid-outage.
-    pub fn record_run(&self, check: &str, outcome: &Outcome, seconds: f64, consecutive_failures: u32) {
-        self.check_runs.with_label_values(&[check, outcome.label()]).inc();
-        self.check_duration.with_label_values(&[check]).observe(seconds);
-        self.check_consecutive_failures
-            .with_label_values(&[check])
-            .set(i64::from(consecutive_failures));
+    pub fn record_run(&self, series: &mut CheckSeries, outcome: &Outcome, seconds: f64, consecutive_failures: u32) {
+        series.record_run(outcome, seconds, consecutive_failures);
         for m in &outcome.facts {
-            let Some((_, g)) = self.facts.iter().find(|(f, _)| *f == m.fact) else {
+            let Some(index) = self.facts.iter().position(|(f, _)| *f == m.fact) else {
                 continue;
             };
             match &m.subject {
+                None => series.set_fact(self, index, m.value),
                 Some(subject) => {
-                    g.with_label_values(&[check, subject]).set(m.value);
+                    let check = series.name();
+                    self.facts[index].1.with_label_values(&[check, subject]).set(m.value);
                     let mut seen = self.subjects.lock().unwrap_or_else(|e| e.into_inner());
-                    let set = seen.entry(check.to_string()).or_default();
+                    let set = match seen.get_mut(check) {
+                        Some(set) => set,
+                        None => seen.entry(check.to_string()).or_default(),
+                    };
                     if !set.contains(&(m.fact, subject.clone())) {
                         set.insert((m.fact, subject.clone()));
                     }
                 }
-                None => g.with_label_values(&[check]).set(m.value),
             }
         }
     }
@@ -340,7 +339,7 @@ impl Metrics {
         for state in STATES {
             let _ = self.check_status.remove_label_values(&[check, state]);
         }
-        for outcome in ["pass", "warn", "fail", "timeout", "error"] {
+        for outcome in OUTCOMES {
             let _ = self.check_runs.remove_label_values(&[check, outcome]);
         }
         let _ = self.check_duration.remove_label_values(&[check]);
@@ -373,22 +372,12 @@ impl Metrics {
     }
 
     /// Records a change of a check's reported state.
-    pub fn record_transition(&self, check: &str, to: State) {
-        self.set_check_state(check, to);
-        self.check_transitions.with_label_values(&[check]).inc();
+    pub fn record_transition(&self, series: &CheckSeries, to: State) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
-        self.check_last_transition.with_label_values(&[check]).set(now);
-    }
-
-    fn set_check_state(&self, check: &str, to: State) {
-        for s in STATES {
-            self.check_status
-                .with_label_values(&[check, s])
-                .set(i64::from(s == to.as_str()));
-        }
+        series.record_transition(to, now);
     }
 
     /// Sets the overall status and draining flag.

@@ -34,7 +34,7 @@ pub struct CheckView {
     /// After hysteresis and staleness.
     pub state: State,
     /// The reason (a detail: hidden unless details are shown).
-    pub output: String,
+    pub output: Arc<str>,
     /// Primary observed value (a detail).
     pub observed: Option<Observed>,
     /// Measurement name for the `name:measurement` key.

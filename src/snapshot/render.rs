@@ -232,7 +232,7 @@ impl<'a> Entry<'a> {
             time: c.time.map(|t| humantime::format_rfc3339_millis(t).to_string()),
             observed_value,
             observed_unit,
-            output: (details && !c.output.is_empty()).then_some(c.output.as_str()),
+            output: (details && !c.output.is_empty()).then_some(&*c.output),
         }
     }
 }

@@ -80,6 +80,6 @@ pub fn evaluate(cfg: &EsConfig, a: &Answer) -> Outcome {
     }
     o.status = status;
     o.reason = format!("{}; via {}", parts.join("; "), a.node);
-    o.observed = Some(Observed::Text(body.status.to_ascii_lowercase()));
+    o.observed = Some(Observed::Text(body.status.to_ascii_lowercase().into()));
     o
 }

@@ -37,7 +37,7 @@ pub fn evaluate(a: &Answer) -> Outcome {
             let name = one_line(m.node.as_deref().unwrap_or("?"));
             let ip = one_line(m.ip.as_deref().unwrap_or("?"));
             let mut o = Outcome::pass(format!("elected master is {name} ({ip}), via {}", a.node));
-            o.observed = Some(Observed::Text(name));
+            o.observed = Some(Observed::Text(name.into()));
             o.measure(Fact::EsMasterPresent, 1.0);
             o
         }

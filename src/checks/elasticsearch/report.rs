@@ -117,6 +117,6 @@ pub fn evaluate(cfg: &EsConfig, a: &Answer) -> Outcome {
     } else {
         format!("health report {overall}: {}; via {}", symptoms.join("; "), a.node)
     };
-    o.observed = Some(Observed::Text(overall));
+    o.observed = Some(Observed::Text(overall.into()));
     o
 }
