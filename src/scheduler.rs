@@ -2,8 +2,8 @@
 //! interval, with a hard timeout and a random first-run delay.
 //!
 //! A round is awaited before the next is scheduled, so two rounds of one check never
-//! overlap; a round that runs long skips the ticks it missed instead of queueing a
-//! burst. The timeout drops the check's future, which cancels its I/O. A global
+//! overlap; a round that runs past its next tick is followed at once by one round,
+//! then the cadence returns to its grid, with no burst for the ticks missed. The timeout drops the check's future, which cancels its I/O. A global
 //! semaphore bounds how many rounds are in flight at once (time spent waiting for a
 //! permit is not charged to the check's timeout).
 //!
@@ -13,8 +13,8 @@
 //! the process wakes once for all of them. With 1,000 checks a second that is 100
 //! wake-ups a second instead of 1,000. Each wake-up on this machine costs more than the
 //! round it runs: after a millisecond asleep, the caches are cold again.
-//! Measured in BENCHMARKS.md (item 20). Ten requests leave together instead of
-//! one each millisecond: nothing a dependency notices.
+//! Measured in BENCHMARKS.md (item 20). The price: the requests of a slot
+//! leave together instead of spread over its 10 ms, which no dependency notices.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
