@@ -302,7 +302,7 @@ impl Publisher {
                 } else {
                     tracing::info!(check = %info.name, from = self.reported[i].as_str(), to = reported.as_str(), reason = %output, "check state changed");
                 }
-                self.metrics.record_transition(&self.series[i], reported);
+                self.metrics.record_transition(&mut self.series[i], reported);
                 self.reported[i] = reported;
             }
             let last = state.last.as_ref();

@@ -2,7 +2,7 @@
 //!
 //! A label lookup (`with_label_values`) hashes the label values and takes the
 //! family's lock. The publisher records a dozen values per Elasticsearch round, so
-//! at 1,000 checks those lookups were a third of its work. A [`CheckSeries`] holds
+//! at 1,000 checks those lookups were a quarter of its work. A [`CheckSeries`] holds
 //! the children of one check instead: recording a round is then a few atomic
 //! updates. Fact gauges are resolved on a check's first value of that fact, so a
 //! check never gains series for facts its kind does not report.
@@ -29,7 +29,8 @@ pub struct CheckSeries {
     duration: Histogram,
     consecutive_failures: IntGauge,
     transitions: IntCounter,
-    last_transition: Gauge,
+    /// Made at the first transition: the series is absent until there is one.
+    last_transition: Option<Gauge>,
     status: [IntGauge; 4],
     /// Per fact family (the index into `Metrics::facts`), once the check has
     /// reported that fact.
@@ -75,7 +76,7 @@ impl CheckSeries {
             duration: m.check_duration.with_label_values(&[check]),
             consecutive_failures: m.check_consecutive_failures.with_label_values(&[check]),
             transitions: m.check_transitions.with_label_values(&[check]),
-            last_transition: m.check_last_transition.with_label_values(&[check]),
+            last_transition: None,
             status: STATES.map(|s| m.check_status.with_label_values(&[check, s])),
             facts: vec![None; m.facts.len()],
         }
@@ -116,9 +117,11 @@ impl CheckSeries {
     }
 
     /// Counts a transition to `to` at Unix time `now`.
-    pub(super) fn record_transition(&self, to: State, now: f64) {
+    pub(super) fn record_transition(&mut self, m: &Metrics, to: State, now: f64) {
         self.set_state(to);
         self.transitions.inc();
-        self.last_transition.set(now);
+        self.last_transition
+            .get_or_insert_with(|| m.check_last_transition.with_label_values(&[&self.name]))
+            .set(now);
     }
 }

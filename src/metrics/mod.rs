@@ -372,12 +372,12 @@ impl Metrics {
     }
 
     /// Records a change of a check's reported state.
-    pub fn record_transition(&self, series: &CheckSeries, to: State) {
+    pub fn record_transition(&self, series: &mut CheckSeries, to: State) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
-        series.record_transition(to, now);
+        series.record_transition(self, to, now);
     }
 
     /// Sets the overall status and draining flag.
@@ -459,3 +459,6 @@ fn itoa_code(code: u16) -> &'static str {
         _ => "5xx",
     }
 }
+
+#[cfg(test)]
+mod tests;
