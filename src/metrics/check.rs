@@ -83,7 +83,7 @@ impl CheckSeries {
     }
 
     /// The check's name.
-    pub fn name(&self) -> &str {
+    pub(super) fn name(&self) -> &str {
         &self.name
     }
 

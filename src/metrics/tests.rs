@@ -18,6 +18,11 @@ fn text(m: &Metrics) -> String {
     String::from_utf8(m.encode(&Snapshot::build(0, Vec::new(), None, &how))).unwrap()
 }
 
+/// Asserts that the exposition has `line` exactly.
+fn has(text: &str, line: &str) {
+    assert!(text.lines().any(|l| l == line), "no line {line:?} in:\n{text}");
+}
+
 /// The lines of `family` for check `a`, without the HELP/TYPE lines.
 fn lines(text: &str, family: &str) -> Vec<String> {
     text.lines()
@@ -34,18 +39,12 @@ fn a_checks_series_from_declaration_to_removal() {
     let t = text(&m);
     // Declared: unknown, every outcome counter at 0, no transition yet, and no
     // fact gauge the check has not reported.
-    assert!(
-        t.contains(r#"healthgate_check_status{check="a",state="unknown"} 1"#),
-        "{t}"
-    );
-    assert!(
-        t.contains(r#"healthgate_check_status{check="a",state="pass"} 0"#),
-        "{t}"
-    );
+    has(&t, r#"healthgate_check_status{check="a",state="unknown"} 1"#);
+    has(&t, r#"healthgate_check_status{check="a",state="pass"} 0"#);
     assert_eq!(lines(&t, "healthgate_check_runs_total").len(), 5, "{t}");
     assert!(lines(&t, "healthgate_check_last_transition_timestamp_seconds").is_empty());
     assert!(lines(&t, "healthgate_es_nodes").is_empty());
-    assert!(t.contains(r#"healthgate_es_expected_nodes{check="a"} 3"#), "{t}");
+    has(&t, r#"healthgate_es_expected_nodes{check="a"} 3"#);
 
     let mut o = Outcome::new(Status::Warn, "yellow");
     o.measure(Fact::EsNodes, 2.0);
@@ -54,28 +53,13 @@ fn a_checks_series_from_declaration_to_removal() {
     m.record_run(&mut series, &o, 0.004, 0);
     m.record_transition(&mut series, State::Known(Status::Warn));
     let t = text(&m);
-    assert!(
-        t.contains(r#"healthgate_check_runs_total{check="a",outcome="warn"} 2"#),
-        "{t}"
-    );
-    assert!(
-        t.contains(r#"healthgate_check_duration_seconds_count{check="a"} 2"#),
-        "{t}"
-    );
-    assert!(t.contains(r#"healthgate_es_nodes{check="a"} 2"#), "{t}");
-    assert!(
-        t.contains(r#"healthgate_es_index_status{check="a",index="logs"} 1"#),
-        "{t}"
-    );
-    assert!(
-        t.contains(r#"healthgate_check_status{check="a",state="warn"} 1"#),
-        "{t}"
-    );
-    assert!(
-        t.contains(r#"healthgate_check_status{check="a",state="unknown"} 0"#),
-        "{t}"
-    );
-    assert!(t.contains(r#"healthgate_check_transitions_total{check="a"} 1"#), "{t}");
+    has(&t, r#"healthgate_check_runs_total{check="a",outcome="warn"} 2"#);
+    has(&t, r#"healthgate_check_duration_seconds_count{check="a"} 2"#);
+    has(&t, r#"healthgate_es_nodes{check="a"} 2"#);
+    has(&t, r#"healthgate_es_index_status{check="a",index="logs"} 1"#);
+    has(&t, r#"healthgate_check_status{check="a",state="warn"} 1"#);
+    has(&t, r#"healthgate_check_status{check="a",state="unknown"} 0"#);
+    has(&t, r#"healthgate_check_transitions_total{check="a"} 1"#);
     assert_eq!(lines(&t, "healthgate_check_last_transition_timestamp_seconds").len(), 1);
 
     m.forget_check("a");
