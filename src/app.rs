@@ -13,8 +13,10 @@ use crate::checks::{self, Check};
 use crate::config::Config;
 use crate::http::{AdminState, AppState, DetailsPolicy};
 use crate::metrics::Metrics;
-use crate::publisher::{Event, Publisher, SharedSnapshot};
+use crate::publisher::{Event, Publisher};
+use crate::reload::ReloadRequest;
 use crate::snapshot::Presentation;
+use crate::snapshot::SharedSnapshot;
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -31,9 +33,6 @@ pub enum AppError {
         source: std::io::Error,
     },
 }
-
-/// A reload request from the admin API, answered with the summary or the problems.
-pub type ReloadRequest = tokio::sync::oneshot::Sender<Result<String, String>>;
 
 /// A built application, ready to run.
 pub struct App {
@@ -144,7 +143,7 @@ impl App {
             publisher,
             config,
             built,
-            mut reloads,
+            reloads,
             grace,
             max_connections,
             header_read_timeout,
@@ -154,23 +153,8 @@ impl App {
             ..
         } = self;
         let publisher_task = tokio::spawn(publisher.run(events_rx));
-        let mut supervisor = crate::reload::Supervisor::start(&config, built, events.clone());
-        // Reloads: SIGHUP, or a request from the admin API with a reply channel.
-        let reloader = tokio::spawn(async move {
-            let mut hup = crate::shutdown::hangups();
-            loop {
-                let reply = tokio::select! {
-                    Some(()) = hup.recv() => None,
-                    Some(reply) = reloads.recv() => Some(reply),
-                    else => return,
-                };
-                tracing::info!("reloading the configuration");
-                let result = supervisor.reload().await;
-                if let Some(reply) = reply {
-                    let _ = reply.send(result);
-                }
-            }
-        });
+        let supervisor = crate::reload::Supervisor::start(&config, built, events.clone());
+        let reloader = tokio::spawn(crate::reload::serve(supervisor, reloads));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let limits = crate::http::server::Limits {
             max_connections,

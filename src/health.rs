@@ -14,8 +14,9 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use crate::checks::{Outcome, Status};
+use crate::checks::Outcome;
 use crate::config::Schedule;
+use crate::status::{State, Status};
 
 /// One completed run, as the scheduler reports it.
 #[derive(Debug, Clone)]
@@ -28,25 +29,6 @@ pub struct Record {
     pub at: SystemTime,
     /// Monotonic time it finished (for staleness).
     pub at_instant: Instant,
-}
-
-/// The reported state of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum State {
-    /// No result yet.
-    Unknown,
-    /// After hysteresis.
-    Known(Status),
-}
-
-impl State {
-    /// `pass`, `warn`, `fail` or `unknown`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Unknown => "unknown",
-            State::Known(s) => s.as_str(),
-        }
-    }
 }
 
 /// Mutable state of one check, owned by the publisher.

@@ -44,4 +44,5 @@ pub mod secret;
 pub mod shutdown;
 pub mod simulator;
 pub mod snapshot;
+pub mod status;
 pub mod telemetry;

@@ -16,13 +16,13 @@ use arc_swap::ArcSwap;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::checks::Status;
 use crate::config::CheckConfig;
-use crate::health::{CheckState, Record, State};
+use crate::health::{CheckState, Record};
 use crate::metrics::{CheckSeries, Metrics};
-use crate::scheduler::CheckId;
 use crate::secret::Redactor;
-use crate::snapshot::{CheckView, Maintenance, Override, Presentation, Snapshot};
+use crate::snapshot::{CheckView, Maintenance, Override, Presentation, SharedSnapshot, Snapshot};
+use crate::status::State;
+use crate::status::Status;
 
 /// The shortest time between two publications while results keep arriving:
 /// 20 ms, growing with the number of checks (0.1 ms per check, at most 250 ms) so
@@ -31,6 +31,10 @@ use crate::snapshot::{CheckView, Maintenance, Override, Presentation, Snapshot};
 fn spacing_for(checks: usize) -> std::time::Duration {
     std::time::Duration::from_micros((checks as u64 * 100).clamp(20_000, 250_000))
 }
+
+/// A check's identity for the publisher: stable across reloads for an
+/// unchanged check, never reused for another.
+pub type CheckId = u64;
 
 /// What the publisher is told.
 #[derive(Debug)]
@@ -78,9 +82,6 @@ pub struct CheckInfo {
 fn declare(metrics: &Metrics, info: &CheckInfo) -> CheckSeries {
     metrics.declare_check(&info.name, info.critical, info.max_age, info.expected_nodes)
 }
-
-/// The handle readers use.
-pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
 
 /// The publisher task's state.
 pub struct Publisher {

@@ -14,11 +14,69 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::AbortHandle;
 
-use crate::checks::{self, Check};
-use crate::config::{CheckConfig, CheckKind, Config, ServerConfig};
+use crate::checks::{self, BuildError, Check};
+use crate::config::{CheckConfig, CheckKind, Config, ConfigError, ServerConfig};
+use crate::publisher::CheckId;
 use crate::publisher::{CheckInfo, Event};
-use crate::scheduler::{spawn_one, CheckId};
+use crate::scheduler::spawn_one;
 use crate::snapshot::Presentation;
+
+/// What a successful reload did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reloaded {
+    /// Checks whose definition was unchanged: same task, state and counters.
+    pub kept: usize,
+    /// New or changed checks, started `unknown`.
+    pub started: usize,
+    /// Checks no longer in the file, stopped.
+    pub stopped: usize,
+}
+
+impl std::fmt::Display for Reloaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "reloaded: {} checks kept, {} started, {} stopped",
+            self.kept, self.started, self.stopped
+        )
+    }
+}
+
+/// Why a reload was rejected; the running configuration stays.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// Started from an inline configuration (tests, the demo).
+    #[error("no configuration file to reload (started from an inline configuration)")]
+    NoFile,
+    /// The file is unreadable or invalid: every problem, one per line.
+    #[error(transparent)]
+    Invalid(#[from] ConfigError),
+    /// A new or changed check could not be built (e.g. a CA file that is not a certificate).
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
+
+/// A reload request from the admin API: the reply channel for its result.
+pub type ReloadRequest = tokio::sync::oneshot::Sender<Result<Reloaded, ReloadError>>;
+
+/// Applies reloads until both sources close: SIGHUP, and requests from the
+/// admin API (answered on their reply channel). Dropping the returned future's
+/// task drops the supervisor, which stops every check.
+pub async fn serve(mut supervisor: Supervisor, mut requests: mpsc::Receiver<ReloadRequest>) {
+    let mut hup = crate::shutdown::hangups();
+    loop {
+        let reply = tokio::select! {
+            Some(()) = hup.recv() => None,
+            Some(reply) = requests.recv() => Some(reply),
+            else => return,
+        };
+        tracing::info!("reloading the configuration");
+        let result = supervisor.reload().await;
+        if let Some(reply) = reply {
+            let _ = reply.send(result);
+        }
+    }
+}
 
 /// The static facts the publisher needs about a check.
 pub fn check_info(c: &CheckConfig, check: &dyn Check) -> CheckInfo {
@@ -90,20 +148,19 @@ impl Supervisor {
         }
     }
 
-    /// Re-reads the configuration file and applies it; the summary or every
-    /// problem is returned (and logged).
-    pub async fn reload(&mut self) -> Result<String, String> {
+    /// Re-reads the configuration file and applies it; what changed, or every
+    /// problem, is returned (and logged).
+    pub async fn reload(&mut self) -> Result<Reloaded, ReloadError> {
         let Some(path) = self.path.clone() else {
-            return Err("no configuration file to reload (started from an inline configuration)".into());
+            return Err(ReloadError::NoFile);
         };
         let config = match Config::load(&path) {
             Ok(c) => c,
             Err(e) => {
-                let msg = e.to_string();
-                for line in msg.lines() {
+                for line in e.to_string().lines() {
                     tracing::warn!("reload rejected, the running configuration stays: {}", line.trim());
                 }
-                return Err(msg);
+                return Err(e.into());
             }
         };
         // Build every new or changed check first: a failure rejects the whole reload.
@@ -116,7 +173,7 @@ impl Supervisor {
                     Ok(c) => Some(Arc::from(c)),
                     Err(e) => {
                         tracing::warn!("reload rejected, the running configuration stays: {e}");
-                        return Err(e.to_string());
+                        return Err(e.into());
                     }
                 },
             };
@@ -163,9 +220,13 @@ impl Supervisor {
         for key in restart_only_changes(&self.server, &config.server) {
             tracing::warn!("reload: server.{key} changed; restart healthgate to apply it");
         }
-        let summary = format!("reloaded: {kept} checks kept, {added} started, {removed} stopped");
-        tracing::info!("{summary}");
-        Ok(summary)
+        let done = Reloaded {
+            kept,
+            started: added,
+            stopped: removed,
+        };
+        tracing::info!("{done}");
+        Ok(done)
     }
 }
 

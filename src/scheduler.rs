@@ -29,10 +29,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::checks::{Check, Outcome};
 use crate::config::Schedule;
 use crate::health::Record;
-use crate::publisher::Event;
-
-/// Identifies a running check across reloads (positions change, ids do not).
-pub type CheckId = u64;
+use crate::publisher::{CheckId, Event};
 
 /// Starts one task per check, with ids 0..n; results flow to `tx`. Tasks end
 /// when `tx` closes or the returned set is dropped.

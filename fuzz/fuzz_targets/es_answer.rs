@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 use healthgate::checks::elasticsearch::{ccr, client::Answer, errors, health, indices, master, report};
-use healthgate::checks::Status;
+use healthgate::status::Status;
 use healthgate::config::{CheckKind, Config, EsConfig};
 use libfuzzer_sys::fuzz_target;
 

@@ -15,8 +15,9 @@ use rustix::process::{kill_process_group, Pid, Signal};
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
-use super::{Check, Outcome, Status};
+use super::{Check, Outcome};
 use crate::config::ExecConfig;
+use crate::status::Status;
 
 /// The reason keeps at most this much output.
 const MAX_OUTPUT: usize = 4096;

@@ -19,52 +19,14 @@ pub mod transport;
 
 pub(crate) mod body;
 
-use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::config::{CheckConfig, CheckKind};
+use crate::status::Status;
 
 pub use body::{node_label, read_capped, BodyError};
-
-/// The verdict of one check run (or of an aggregate).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Status {
-    /// Serviceable.
-    Pass,
-    /// Serviceable but degraded (e.g. Elasticsearch yellow).
-    Warn,
-    /// Not serviceable.
-    Fail,
-}
-
-impl Status {
-    /// The lowercase word used in JSON bodies and metric labels.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-        }
-    }
-
-    /// Parses `pass`, `warn` or `fail`.
-    pub fn parse(s: &str) -> Option<Status> {
-        match s {
-            "pass" => Some(Status::Pass),
-            "warn" => Some(Status::Warn),
-            "fail" => Some(Status::Fail),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A named numeric fact observed by a check, exported as a metric.
 ///

@@ -12,8 +12,9 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Row, SslOpts, Value};
 
 use super::reused::Reused;
-use super::{Check, Observed, Outcome, Status};
+use super::{Check, Observed, Outcome};
 use crate::config::{MysqlConfig, TlsMode};
+use crate::status::Status;
 
 /// The MySQL check.
 pub struct MysqlCheck {

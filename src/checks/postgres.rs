@@ -15,8 +15,9 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, NoTls};
 
 use super::reused::Reused;
-use super::{Check, Observed, Outcome, Status};
+use super::{Check, Observed, Outcome};
 use crate::config::{PostgresConfig, Role, TlsMode};
+use crate::status::Status;
 
 /// The PostgreSQL check.
 pub struct PostgresCheck {

@@ -8,8 +8,9 @@ use redis::aio::MultiplexedConnection;
 use redis::{ConnectionAddr, ConnectionInfo, ProtocolVersion, RedisConnectionInfo};
 
 use super::reused::Reused;
-use super::{Check, Observed, Outcome, Status};
+use super::{Check, Observed, Outcome};
 use crate::config::{RedisConfig, Role};
+use crate::status::Status;
 
 /// The Redis check.
 pub struct RedisCheck {

@@ -78,7 +78,7 @@ pub(super) async fn run(listen: SocketAddr) -> Result<ExitCode, CliError> {
 }
 
 /// Prints the answer a load balancer would get whenever it changes.
-async fn watch(snapshot: crate::publisher::SharedSnapshot) {
+async fn watch(snapshot: crate::snapshot::SharedSnapshot) {
     let mut last = None;
     loop {
         let snap = snapshot.load_full();

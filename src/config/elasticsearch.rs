@@ -8,8 +8,8 @@ use reqwest::Url;
 use super::fields::Table;
 use super::kinds::{max_body, parse_url};
 use super::parse_status_word;
-use crate::checks::Status;
 use crate::secret::{Redactor, Secret};
+use crate::status::Status;
 
 /// What the Elasticsearch check asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

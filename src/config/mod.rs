@@ -21,10 +21,10 @@ use std::time::Duration;
 pub use datastores::{Endpoint, MemcachedConfig, MysqlConfig, PostgresConfig, RedisConfig, Role, TlsMode};
 pub use elasticsearch::{EsAuth, EsConfig, EsMode};
 pub use kinds::{DnsConfig, ExecConfig, HeaderValueSource, HttpConfig, HttpMethod, StatusPattern, TcpConfig};
-pub use server::{ServerConfig, ShowDetails, StatusCodes};
+pub use server::{AgentReplies, ServerConfig, ShowDetails, StatusCodes};
 
-use crate::checks::Status;
 use crate::secret::Redactor;
+use crate::status::Status;
 use fields::{Problems, Table};
 
 /// The whole validated configuration.

@@ -6,7 +6,6 @@ use std::time::Duration;
 use super::fields::{Problems, Table};
 use super::parse_listen;
 use crate::secret::{Redactor, Secret};
-use crate::snapshot::AgentReplies;
 
 /// Who may see check reasons and observed values in health bodies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +28,24 @@ pub struct StatusCodes {
     pub warn: u16,
     /// For `fail` (default 503).
     pub fail: u16,
+}
+
+/// The agent-check replies for the healthy states (HAProxy agent protocol words).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentReplies {
+    /// For `pass` (default `up ready 100%`).
+    pub pass: String,
+    /// For `warn` (default `up ready 50%`: degraded, so fewer requests).
+    pub warn: String,
+}
+
+impl Default for AgentReplies {
+    fn default() -> Self {
+        AgentReplies {
+            pass: "up ready 100%".into(),
+            warn: "up ready 50%".into(),
+        }
+    }
 }
 
 /// The validated `[server]` section.

@@ -3,8 +3,9 @@ use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 
 use super::*;
-use crate::checks::{Outcome, Status};
+use crate::checks::Outcome;
 use crate::config::Schedule;
+use crate::status::Status;
 
 fn schedule(rise: u32, fall: u32) -> Schedule {
     Schedule {
@@ -112,7 +113,7 @@ async fn stale_after_max_age() {
 
 #[test]
 fn aggregation_rules() {
-    use State::*;
+    use crate::status::State::*;
     use Status::*;
     assert_eq!(aggregate([(true, Known(Pass)), (false, Known(Pass))]), Pass);
     assert_eq!(aggregate([(true, Known(Pass)), (true, Known(Warn))]), Warn);

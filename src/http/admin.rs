@@ -137,9 +137,11 @@ pub(super) async fn reload(State(app): State<AppState>) -> Response {
     if admin.reload.send(tx).await.is_err() {
         return json_error(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
     }
-    match tokio::time::timeout(Duration::from_secs(30), rx).await {
-        Ok(Ok(Ok(summary))) => Json(json!({ "reloaded": true, "summary": summary })).into_response(),
-        Ok(Ok(Err(problems))) => json_error(StatusCode::BAD_REQUEST, &problems),
-        _ => json_error(StatusCode::SERVICE_UNAVAILABLE, "the reload did not finish"),
+    let Ok(Ok(result)) = tokio::time::timeout(Duration::from_secs(30), rx).await else {
+        return json_error(StatusCode::SERVICE_UNAVAILABLE, "the reload did not finish");
+    };
+    match result {
+        Ok(done) => Json(json!({ "reloaded": true, "summary": done.to_string() })).into_response(),
+        Err(problems) => json_error(StatusCode::BAD_REQUEST, &problems.to_string()),
     }
 }

@@ -30,8 +30,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::ShowDetails;
 use crate::metrics::Metrics;
-use crate::publisher::SharedSnapshot;
 use crate::secret::Secret;
+use crate::snapshot::SharedSnapshot;
 use crate::snapshot::{Prepared, HEALTH_JSON, TEXT};
 
 /// Who sees details.
@@ -70,7 +70,7 @@ pub struct AdminState {
     /// Events to the publisher.
     pub events: tokio::sync::mpsc::Sender<crate::publisher::Event>,
     /// Reload requests to the supervisor.
-    pub reload: tokio::sync::mpsc::Sender<crate::app::ReloadRequest>,
+    pub reload: tokio::sync::mpsc::Sender<crate::reload::ReloadRequest>,
 }
 
 /// A complete answer with its body in memory. The probe path hands it to hyper

@@ -12,8 +12,9 @@ use std::sync::Arc;
 use prometheus::{Gauge, Histogram, IntCounter, IntGauge};
 
 use super::Metrics;
-use crate::checks::{Outcome, RunEnd, Status};
-use crate::health::State;
+use crate::checks::{Outcome, RunEnd};
+use crate::status::State;
+use crate::status::Status;
 
 /// The run outcomes, in the order of [`CheckSeries`]'s counters.
 pub(super) const OUTCOMES: [&str; 5] = ["pass", "warn", "fail", "timeout", "error"];

@@ -22,8 +22,8 @@ use prometheus::{
 };
 
 use crate::checks::{Fact, Outcome};
-use crate::health::State;
 use crate::snapshot::Snapshot;
+use crate::status::State;
 
 /// Buckets for check durations, in seconds: from a loopback answer to a timeout.
 pub const CHECK_DURATION_BUCKETS: &[f64] = &[

@@ -2,9 +2,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use crate::checks::{Fact, Status};
+use crate::checks::Fact;
 use crate::config::StatusCodes;
 use crate::snapshot::Presentation;
+use crate::status::Status;
 
 fn text(m: &Metrics) -> String {
     let how = Presentation {

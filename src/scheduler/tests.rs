@@ -3,7 +3,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 
 use super::*;
-use crate::checks::{RunEnd, Status};
+use crate::checks::RunEnd;
+use crate::status::Status;
 
 struct Slow {
     runs: Arc<AtomicUsize>,

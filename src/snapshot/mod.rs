@@ -14,12 +14,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
+use arc_swap::ArcSwap;
 use axum::http::StatusCode;
 use bytes::Bytes;
 
-use crate::checks::{Observed, Status};
-use crate::config::StatusCodes;
-use crate::health::State;
+use crate::checks::Observed;
+use crate::config::{AgentReplies, StatusCodes};
+use crate::status::State;
+use crate::status::Status;
 
 use render::Subject;
 pub use render::{Format, HEALTH_JSON, TEXT};
@@ -86,23 +88,9 @@ pub struct Maintenance {
     pub until: std::time::SystemTime,
 }
 
-/// The agent-check replies for the healthy states (HAProxy agent protocol words).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgentReplies {
-    /// For `pass` (default `up ready 100%`).
-    pub pass: String,
-    /// For `warn` (default `up ready 50%`: degraded, so fewer requests).
-    pub warn: String,
-}
-
-impl Default for AgentReplies {
-    fn default() -> Self {
-        AgentReplies {
-            pass: "up ready 100%".into(),
-            warn: "up ready 50%".into(),
-        }
-    }
-}
+/// The handle readers use: the publisher stores a new snapshot, readers load
+/// the current one without a lock.
+pub type SharedSnapshot = Arc<ArcSwap<Snapshot>>;
 
 /// How states become answers: HTTP codes and agent replies.
 #[derive(Debug, Clone, PartialEq, Eq)]

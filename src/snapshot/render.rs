@@ -10,10 +10,13 @@ use axum::http::StatusCode;
 use bytes::Bytes;
 use serde::{Serialize, Serializer};
 
-use super::{AgentReplies, CheckView, Override, Prepared};
-use crate::checks::{Observed, Status};
+use super::{CheckView, Override, Prepared};
+use crate::checks::Observed;
+use crate::config::AgentReplies;
 use crate::config::StatusCodes;
-use crate::health::{aggregate, State};
+use crate::health::aggregate;
+use crate::status::State;
+use crate::status::Status;
 
 /// `Content-Type` of the health+json answers.
 pub const HEALTH_JSON: &str = "application/health+json";
@@ -25,7 +28,8 @@ pub const TEXT: &str = "text/plain; charset=utf-8";
 pub enum Format {
     /// `application/health+json`.
     Json = 0,
-    /// One word (`OK`/`WARN`/`FAIL`), for Route 53 string matching.
+    /// `OK` on a 2xx answer, else `FAIL`/`DRAINING`/`MAINT` (see [`word`]), for
+    /// consumers that match the body.
     Text = 1,
     /// Kubernetes-style `[+]name ok` lines.
     Verbose = 2,
@@ -68,7 +72,7 @@ pub(super) fn prepare(
     };
     let (content_type, body) = match format {
         Format::Json => (HEALTH_JSON, render_health(checks, ov, status, details)),
-        Format::Text => (TEXT, Bytes::from(word(status))),
+        Format::Text => (TEXT, Bytes::from(word(status, ov, code))),
         Format::Verbose => (TEXT, Bytes::from(verbose(checks, ov, status, details))),
     };
     Prepared {
@@ -78,11 +82,32 @@ pub(super) fn prepare(
     }
 }
 
-fn word(status: Status) -> &'static str {
-    match status {
-        Status::Pass => "OK\n",
-        Status::Warn => "WARN\n",
-        Status::Fail => "FAIL\n",
+/// The text answer. It starts with `OK` exactly when the HTTP status is 2xx,
+/// whatever `server.status_codes` maps, so a consumer that matches the body
+/// (Route 53 string matching, HAProxy `http-check expect string OK`,
+/// blackbox_exporter, Nagios `check_http -s OK`) agrees with one that reads the
+/// status code. Other answers start with `FAIL`, `DRAINING` or `MAINT`; the
+/// status follows as a second word when the first does not already say it
+/// (`OK warn`, `FAIL warn`).
+pub(super) fn word(status: Status, ov: Option<&Override>, code: u16) -> String {
+    let served = (200..300).contains(&code);
+    let first = match (served, ov) {
+        (true, _) => "OK",
+        (false, Some(Override::Draining)) => "DRAINING",
+        (false, Some(Override::Maintenance(_))) => "MAINT",
+        (false, None) => "FAIL",
+    };
+    let second = match (served, ov) {
+        (true, None) if status == Status::Pass => None,
+        (false, None) if status == Status::Fail => None,
+        (_, None) => Some(status.as_str()),
+        (true, Some(Override::Draining)) => Some("draining"),
+        (true, Some(Override::Maintenance(_))) => Some("maintenance"),
+        (false, Some(_)) => None,
+    };
+    match second {
+        Some(w) => format!("{first} {w}\n"),
+        None => format!("{first}\n"),
     }
 }
 

@@ -2,9 +2,10 @@
 
 use super::errors;
 use super::health::{evaluate, parse};
-use crate::checks::{Fact, Status};
+use crate::checks::Fact;
 use crate::config::{CheckKind, Config, EsConfig};
 use crate::simulator::CLUSTER_HEALTH_FIXTURES;
+use crate::status::Status;
 
 fn es_config(extra: &str) -> EsConfig {
     let c = Config::from_toml_str(&format!(

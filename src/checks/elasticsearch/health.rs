@@ -7,8 +7,9 @@
 
 use serde::{Deserialize, Deserializer};
 
-use crate::checks::{Fact, Observed, Outcome, Status};
+use crate::checks::{Fact, Observed, Outcome};
 use crate::config::EsConfig;
+use crate::status::Status;
 
 /// The cluster health body. Unknown fields are ignored (ES adds them over time).
 #[derive(Debug, Clone, Deserialize, PartialEq)]

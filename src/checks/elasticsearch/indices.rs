@@ -9,8 +9,9 @@ use serde::Deserialize;
 use super::client::Answer;
 use super::errors::describe;
 use super::health::Colour;
-use crate::checks::{Fact, Observed, Outcome, Status};
+use crate::checks::{Fact, Observed, Outcome};
 use crate::config::EsConfig;
+use crate::status::Status;
 
 #[derive(Debug, Deserialize)]
 struct Body {

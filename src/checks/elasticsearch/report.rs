@@ -10,8 +10,9 @@ use serde::Deserialize;
 
 use super::client::Answer;
 use super::errors::{describe, error_detail, one_line};
-use crate::checks::{Fact, Observed, Outcome, Status};
+use crate::checks::{Fact, Observed, Outcome};
 use crate::config::EsConfig;
+use crate::status::Status;
 
 /// Indicator names from the Elasticsearch specification; others are not exported
 /// as metric labels (keeping them bounded) but still count for the verdict.

@@ -8,7 +8,7 @@ use std::process::Command;
 use yaml_rust2::{Yaml, YamlLoader};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const BIN: &str = env!("CARGO_BIN_EXE_healthgate");
+use crate::support::binary::{command, BIN};
 
 #[test]
 fn systemd_unit_verifies() {
@@ -78,7 +78,7 @@ fn kubernetes_configmap_holds_a_valid_configuration() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("healthgate.toml");
     std::fs::write(&path, toml.replace("/etc/ssl/certs/ca-certificates.crt", BIN)).unwrap();
-    let out = Command::new(BIN)
+    let out = command()
         .args(["check-config", "--config"])
         .arg(&path)
         .env("ES_PASSWORD", "pw-from-a-secret")

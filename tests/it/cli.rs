@@ -1,16 +1,22 @@
 //! The real binary: configuration errors, check-config, probe, SIGTERM draining.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_healthgate");
+use crate::support::binary::{command, Running};
+use crate::support::process::Signal;
 
 fn write_config(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {
-    let p = dir.path().join("healthgate.toml");
-    std::fs::write(&p, text).unwrap();
-    p
+    crate::support::binary::write_file(dir.path(), "healthgate.toml", text)
+}
+
+/// The binary on `cfg`, once it has logged its listening address.
+fn start(cfg: &std::path::Path) -> (Running, String) {
+    let run = Running::with_config(cfg);
+    let addr = run.http_addr();
+    (run, addr)
 }
 
 #[test]
@@ -32,7 +38,7 @@ kind = "tcp"
 "#,
     );
     for args in [vec!["--config"], vec!["check-config", "--config"]] {
-        let out = Command::new(BIN).args(&args).arg(&cfg).output().unwrap();
+        let out = command().args(&args).arg(&cfg).output().unwrap();
         assert!(!out.status.success(), "{args:?} must fail");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(r#"checks[0].timeout: invalid duration "2x""#), "{err}");
@@ -43,7 +49,7 @@ kind = "tcp"
 
 #[test]
 fn missing_config_says_how_to_give_one() {
-    let out = Command::new(BIN).env_remove("HEALTHGATE_CONFIG").output().unwrap();
+    let out = command().output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -66,7 +72,7 @@ username = "elastic"
 password_env = "HG_TEST_ES_PASSWORD"
 "#,
     );
-    let out = Command::new(BIN)
+    let out = command()
         .args(["check-config", "--config"])
         .arg(&cfg)
         .env("HG_TEST_ES_PASSWORD", "marker-secret-value-9")
@@ -78,54 +84,6 @@ password_env = "HG_TEST_ES_PASSWORD"
     assert!(stdout.contains("check es [elasticsearch]"), "{stdout}");
     assert!(stdout.contains("basic auth as elastic"), "{stdout}");
     assert!(!stdout.contains("marker-secret-value-9"));
-}
-
-/// A running binary whose listening address was read from its log.
-struct Running {
-    child: Child,
-    addr: String,
-    _lines: mpsc::Receiver<String>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        // Nothing is left running after a test, whatever it asserted.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(cfg: &std::path::Path) -> Running {
-    let mut child = Command::new(BIN)
-        .arg("--config")
-        .arg(cfg)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("healthgate never logged its listening address");
-        };
-        if let Some(rest) = line.split("addr=").nth(1) {
-            let addr = rest.split_whitespace().next().unwrap().to_string();
-            return Running {
-                child,
-                addr,
-                _lines: rx,
-            };
-        }
-    }
 }
 
 /// The status code of a GET over a plain socket (keeps this test free of an async runtime).
@@ -165,38 +123,24 @@ fn sigterm_drains_then_exits_zero() {
     let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cfg = healthy_config(&dir, target.local_addr().unwrap(), "1500ms");
-    let mut run = start(&cfg);
+    let (mut run, addr) = start(&cfg);
     let deadline = Instant::now() + Duration::from_secs(5);
-    while status(&run.addr, "/readyz") != 200 {
+    while status(&addr, "/readyz") != 200 {
         assert!(Instant::now() < deadline, "never became ready");
         std::thread::sleep(Duration::from_millis(20));
     }
     let t0 = Instant::now();
-    // SAFETY: kill(2) on our own child's pid with a valid signal number.
-    assert_eq!(unsafe { libc::kill(run.child.id() as i32, libc::SIGTERM) }, 0);
+    run.signal(Signal::TERM);
     let deadline = Instant::now() + Duration::from_millis(500);
-    while status(&run.addr, "/readyz") != 503 {
+    while status(&addr, "/readyz") != 503 {
         assert!(Instant::now() < deadline, "readiness did not fail at once");
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert_eq!(status(&run.addr, "/healthz"), 503);
-    assert_eq!(status(&run.addr, "/livez"), 200, "liveness stays up while draining");
+    assert_eq!(status(&addr, "/healthz"), 503);
+    assert_eq!(status(&addr, "/livez"), 200, "liveness stays up while draining");
     std::thread::sleep(Duration::from_millis(800));
-    assert_eq!(
-        status(&run.addr, "/livez"),
-        200,
-        "still serving within the grace period"
-    );
-    let code = loop {
-        if let Some(s) = run.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(5),
-            "did not exit after the grace period"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    assert_eq!(status(&addr, "/livez"), 200, "still serving within the grace period");
+    let code = run.wait_exit(Duration::from_secs(5) - t0.elapsed());
     assert!(code.success(), "exit status {code:?}");
     assert!(
         t0.elapsed() >= Duration::from_millis(1500),
@@ -209,10 +153,10 @@ fn probe_exit_codes() {
     let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cfg = healthy_config(&dir, target.local_addr().unwrap(), "0s");
-    let run = start(&cfg);
+    let (_run, addr) = start(&cfg);
     let probe = |path: &str| {
-        Command::new(BIN)
-            .args(["probe", &format!("http://{}{path}", run.addr)])
+        command()
+            .args(["probe", &format!("http://{}{path}", addr)])
             .output()
             .unwrap()
             .status
@@ -224,7 +168,7 @@ fn probe_exit_codes() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let out = Command::new(BIN)
+    let out = command()
         .args(["probe", &format!("http://{dead}/livez")])
         .output()
         .unwrap();
@@ -235,7 +179,7 @@ fn probe_exit_codes() {
 #[test]
 fn shipped_example_config_is_valid() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/healthgate.toml");
-    let out = Command::new(BIN)
+    let out = command()
         .args(["check-config", "--config", example])
         .env("DB_PASSWORD", "x-db-password")
         .env("REDIS_PASSWORD", "x-redis-password")
@@ -265,7 +209,7 @@ fn shipped_example_config_is_valid() {
 
 #[test]
 fn demo_follows_the_simulated_cluster() {
-    let mut child = Command::new(BIN)
+    let mut child = command()
         .args(["demo", "--listen", "127.0.0.1:0"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -299,8 +243,7 @@ fn demo_follows_the_simulated_cluster() {
     writeln!(stdin, "red").unwrap();
     let red = ok && wait_for("GET /healthz -> 503");
     let reason = red && wait_for("is red, 15 nodes");
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    crate::support::process::signal(&child, Signal::TERM);
     let status = child.wait().unwrap();
     assert!(ok && red && reason, "demo output:\n{}", seen.join("\n"));
     assert!(status.success());

@@ -1,10 +1,8 @@
 //! The Elasticsearch check against the simulator, through healthgate's HTTP API.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::app::*;
 use healthgate::simulator::{Mode, SimAuth};
 
 const KEY: &str = "es:clusterHealth";

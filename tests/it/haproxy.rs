@@ -4,206 +4,14 @@
 //! zero failed requests. Every assertion reads what HAProxy itself reports
 //! (`show stat` on its stats socket) and what clients receive through it.
 
-mod common;
-
-use std::collections::HashMap;
-use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::routing::get;
-use common::*;
+use crate::support::app::*;
+use crate::support::haproxy::*;
 use healthgate::simulator::Mode;
-use tokio::task::JoinSet;
-
-const CONFIGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/haproxy");
-
-/// A stand-in application (or Elasticsearch node): `/` answers its name,
-/// `/health` answers 200 or 500.
-struct Backend {
-    addr: SocketAddr,
-    healthy: Arc<AtomicBool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn backend(name: &'static str, addr: &str) -> Backend {
-    let healthy = Arc::new(AtomicBool::new(true));
-    let h = healthy.clone();
-    let app = axum::Router::new().route("/", get(move || async move { name })).route(
-        "/health",
-        get(move || {
-            let ok = h.load(Ordering::SeqCst);
-            async move {
-                if ok {
-                    (axum::http::StatusCode::OK, "ok")
-                } else {
-                    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "down")
-                }
-            }
-        }),
-    );
-    let addr: SocketAddr = addr.parse().unwrap();
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_reuseaddr(true).unwrap();
-    socket.bind(addr).unwrap();
-    let listener = socket.listen(128).unwrap();
-    let addr = listener.local_addr().unwrap();
-    // Connections live in a set owned by the accept task: aborting the task
-    // really stops the server, open keep-alive connections included.
-    let task = tokio::spawn(async move {
-        let mut conns = JoinSet::new();
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            while conns.try_join_next().is_some() {}
-            let svc = hyper_util::service::TowerToHyperService::new(app.clone());
-            conns.spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
-    Backend { addr, healthy, task }
-}
-
-/// A HAProxy child with its stats socket, stopped on drop.
-struct Haproxy {
-    child: Child,
-    sock: PathBuf,
-    frontend: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Haproxy {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on our own child's pid. SIGUSR1 is HAProxy's soft stop.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGUSR1) };
-        let _ = self.child.wait();
-    }
-}
-
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-fn start_haproxy(config: &str, env: &[(&str, String)]) -> Haproxy {
-    let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("admin.sock");
-    let frontend = free_addr();
-    let cfg = PathBuf::from(CONFIGS).join(config);
-    let check = Command::new("haproxy")
-        .arg("-c")
-        .arg("-f")
-        .arg(&cfg)
-        .env("STATS_SOCKET", &sock)
-        .output();
-    let check = check.expect("haproxy not found: run ./scripts/test, which installs the Debian package haproxy");
-    assert!(
-        check.status.success(),
-        "{config}: {}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    let mut cmd = Command::new("haproxy");
-    cmd.arg("-db")
-        .arg("-f")
-        .arg(&cfg)
-        .env("STATS_SOCKET", &sock)
-        .env("FRONTEND_BIND", frontend.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().unwrap();
-    let hap = Haproxy {
-        child,
-        sock,
-        frontend,
-        _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while std::os::unix::net::UnixStream::connect(&hap.sock).is_err() {
-        assert!(Instant::now() < deadline, "HAProxy did not open its stats socket");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    hap
-}
-
-impl Haproxy {
-    /// `show stat` rows keyed by `backend/server`, each a map of column → value.
-    fn stat(&self) -> HashMap<String, HashMap<String, String>> {
-        let mut s = std::os::unix::net::UnixStream::connect(&self.sock).unwrap();
-        s.write_all(b"show stat\n").unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        let mut lines = out.lines();
-        let header: Vec<&str> = lines
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("# ")
-            .split(',')
-            .collect();
-        lines
-            .filter(|l| !l.is_empty())
-            .map(|l| {
-                let row: HashMap<String, String> = header
-                    .iter()
-                    .zip(l.split(','))
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect();
-                (format!("{}/{}", row["pxname"], row["svname"]), row)
-            })
-            .collect()
-    }
-
-    fn status(&self, server: &str) -> String {
-        self.stat().get(server).map(|r| r["status"].clone()).unwrap_or_default()
-    }
-
-    fn weight(&self, server: &str) -> String {
-        self.stat().get(server).map(|r| r["weight"].clone()).unwrap_or_default()
-    }
-
-    /// Waits until every server has the wanted status; returns how long it took.
-    async fn wait_status(&self, servers: &[&str], want: &str, within: Duration) -> Duration {
-        let t0 = Instant::now();
-        loop {
-            if servers.iter().all(|s| self.status(s).starts_with(want)) {
-                return t0.elapsed();
-            }
-            let now: Vec<String> = servers.iter().map(|s| format!("{s}={}", self.status(s))).collect();
-            assert!(t0.elapsed() < within, "not all {want} within {within:?}: {now:?}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    async fn get(&self, client: &reqwest::Client) -> Result<String, String> {
-        let r = client
-            .get(format!("http://{}/", self.frontend))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if r.status() != 200 {
-            return Err(format!("HTTP {}", r.status()));
-        }
-        r.text().await.map_err(|e| e.to_string())
-    }
-}
 
 /// The environment that points `app-backend.cfg` / `agent-check.cfg` at two
 /// instances: their app addresses, their sidecars' ports and the check interval.
@@ -269,6 +77,59 @@ async fn red_evicts_both_servers_and_green_restores_them() {
         .await;
     assert!(hap.get(&c).await.unwrap().starts_with("app"));
     println!("measured: eviction {evicted:?} (inter 500ms fall 3), recovery {restored:?} (rise 2)");
+}
+
+/// `http-check expect string OK` against `/healthz?format=text`: a yellow
+/// cluster keeps the instance UP while warn is served (200), and evicts it when
+/// `status_codes.warn = 503`: the body says OK exactly when the status is 2xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn string_match_on_ok_agrees_with_the_status_code() {
+    let sim = spawn_sim().await;
+    let (a1, a2) = (
+        backend("app1", "127.0.0.1:0").await,
+        backend("app2", "127.0.0.1:0").await,
+    );
+    let h1 = spawn_app(&sidecar_checks(&sim.url(), None)).await;
+    let h2 = spawn_app_with("[server.status_codes]\nwarn = 503", &sidecar_checks(&sim.url(), None)).await;
+    let shipped = std::fs::read_to_string(format!("{CONFIGS}/app-backend.cfg")).unwrap();
+    let by_string = shipped.replace(
+        "option httpchk GET /healthz\n    http-check expect status 200",
+        "option httpchk GET /healthz?format=text\n    http-check expect string OK",
+    );
+    assert_ne!(
+        by_string, shipped,
+        "app-backend.cfg still has the status check to replace"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("string-match.cfg");
+    std::fs::write(&cfg, by_string).unwrap();
+    let hap = start_haproxy(
+        cfg.to_str().unwrap(),
+        &app_env(&a1, &a2, h1.addr.port(), h2.addr.port(), "200ms"),
+    );
+    hap.wait_status(&["app/app1", "app/app2"], "UP", Duration::from_secs(5))
+        .await;
+
+    sim.set_mode(Mode::Yellow).await.unwrap();
+    // inter × fall + sidecar interval + timeout, + 1 s slack.
+    hap.wait_status(&["app/app2"], "DOWN", Duration::from_millis(600 + 200 + 150 + 1000))
+        .await;
+    assert_eq!(h1.get("/healthz?format=text").await.body, "OK warn\n");
+    assert_eq!(h2.get("/healthz?format=text").await.body, "FAIL warn\n");
+    // app1 stays UP for as long again as app2 took to go DOWN, and then some.
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_millis(1500) {
+        assert!(
+            hap.status("app/app1").starts_with("UP"),
+            "yellow evicted app1: {}",
+            hap.status("app/app1")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    sim.set_mode(Mode::Green).await.unwrap();
+    hap.wait_status(&["app/app1", "app/app2"], "UP", Duration::from_millis(400 + 200 + 1000))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

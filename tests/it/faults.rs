@@ -12,15 +12,12 @@
 //! body) are the simulator's modes, covered for both HTTP kinds below; TLS faults
 //! are in tests/tls.rs; names that do not resolve in tests/probes.rs and here.
 
-mod common;
-mod servers;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::app::*;
+use crate::support::fault::Fault;
+use crate::support::rig::{Rig, KINDS};
 use healthgate::simulator::Mode;
-use servers::fault::Fault;
-use servers::rig::{Rig, KINDS};
 
 /// The check's state and output in an aggregate body.
 fn check_of(a: &Answer, name: &str) -> (String, String) {

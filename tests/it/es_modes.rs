@@ -1,10 +1,8 @@
 //! CCR, health report, per-index health and master presence against the simulator.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::support::app::*;
 use healthgate::simulator::{CcrState, Mode};
 
 const WAIT: Duration = Duration::from_secs(3);

@@ -1,13 +1,11 @@
 //! The `dns`, `exec` and extended `http` checks against local resolvers, scripts
 //! and servers.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
+use crate::support::app::*;
 use axum::routing::get;
-use common::*;
 
 const WAIT: Duration = Duration::from_secs(5);
 

@@ -6,9 +6,9 @@
 
 use bytes::Bytes;
 use healthgate::checks::elasticsearch::{ccr, client::Answer, errors, health, indices, master, report};
-use healthgate::checks::Status;
 use healthgate::config::{CheckKind, Config, EsConfig};
 use healthgate::simulator::CLUSTER_HEALTH_FIXTURES;
+use healthgate::status::Status;
 use proptest::prelude::*;
 
 fn es(mode_keys: &str) -> EsConfig {

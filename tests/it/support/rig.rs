@@ -5,6 +5,11 @@
 use healthgate::simulator::Simulator;
 
 use super::fault::{Fault, FaultProxy};
+use super::mariadb::Mariadb;
+use super::memcached::memcached;
+use super::postgres::Postgres;
+use super::process::Server;
+use super::redis::redis;
 
 /// Check names, one per kind, in the order [`Rig::checks`] writes them.
 pub const KINDS: [&str; 7] = ["es", "http", "tcp", "pg", "my", "redis", "mc"];
@@ -13,10 +18,10 @@ pub const KINDS: [&str; 7] = ["es", "http", "tcp", "pg", "my", "redis", "mc"];
 pub struct Rig {
     proxies: Vec<(&'static str, FaultProxy)>,
     pub sim: Simulator,
-    pub pg: super::Postgres,
-    pub my: super::Mariadb,
-    _redis: (super::Server, tempfile::TempDir),
-    _mc: super::Server,
+    pub pg: Postgres,
+    pub my: Mariadb,
+    _redis: (Server, tempfile::TempDir),
+    _mc: Server,
     pub dir: tempfile::TempDir,
 }
 
@@ -30,10 +35,10 @@ impl Rig {
     pub async fn start() -> Rig {
         let sim = Simulator::start("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let (pg, my, redis, mc) = tokio::join!(
-            blocking(super::Postgres::start),
-            blocking(super::Mariadb::start),
-            blocking(|| super::redis(None)),
-            blocking(super::memcached),
+            blocking(Postgres::start),
+            blocking(Mariadb::start),
+            blocking(|| redis(None)),
+            blocking(memcached),
         );
         let local = |port: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port));
         let mut proxies = Vec::new();

@@ -3,13 +3,12 @@
 //! second; runtime tasks and open files stay flat, and cut-off PostgreSQL queries
 //! do not keep running on the server.
 
-mod common;
-mod servers;
-
 use std::time::{Duration, Instant};
 
-use servers::fault::Fault;
-use servers::rig::Rig;
+use crate::support::app::FAST_PROBE;
+use crate::support::binary::serve;
+use crate::support::fault::Fault;
+use crate::support::rig::Rig;
 
 /// The value of an unlabelled series in a scrape.
 fn gauge(metrics: &str, name: &str) -> f64 {
@@ -39,7 +38,7 @@ async fn hung_dependencies_leave_tasks_and_files_flat() {
         rig.my.server.port
     );
     rig.set(Fault::Blackhole);
-    let (mut child, url) = servers::healthgate(rig.dir.path(), &checks);
+    let (child, url) = serve(rig.dir.path(), &checks);
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let scrape = async || {
         let m = client
@@ -105,7 +104,7 @@ async fn hung_dependencies_leave_tasks_and_files_flat() {
         .unwrap()
         .get(0);
     assert!(sleeping <= 2, "{sleeping} cut-off queries still running on the server");
-    let _ = child.kill().await;
+    drop(child);
     rig.set(Fault::Pass);
     eprintln!("tasks {tasks0} -> {tasks1}, fds {fds0} -> {fds1}, {runs} rounds cut off");
     assert!(runs >= 9.0 * 50.0, "expected many cut-off rounds, saw {runs}");
@@ -118,5 +117,5 @@ async fn hung_dependencies_leave_tasks_and_files_flat() {
         "open files grew from {fds0} to {fds1} over {runs} cut-off rounds"
     );
     // Under the 90 ms check timeout (see FAST_PROBE for the margin).
-    assert!(slowest < common::FAST_PROBE, "slowest /healthz {slowest:?}");
+    assert!(slowest < FAST_PROBE, "slowest /healthz {slowest:?}");
 }

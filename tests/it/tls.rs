@@ -2,13 +2,15 @@
 //! demands client certificates, and PostgreSQL's `tls = "require"` against a
 //! server with `ssl=on`. Certificates come from the openssl CLI.
 
-mod common;
-mod servers;
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::app::*;
+use crate::support::mariadb::Mariadb;
+use crate::support::pki::{give_to, Pki};
+use crate::support::postgres::Postgres;
+use crate::support::process::{free_port, signal, Signal};
+use crate::support::redis::redis_tls;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -27,13 +29,13 @@ struct Nginx(Child);
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        // SAFETY: kill(2) on our own child; QUIT is nginx's graceful stop.
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGQUIT) };
+        // QUIT is nginx's graceful stop.
+        signal(&self.0, Signal::QUIT);
         let _ = self.0.wait();
     }
 }
 
-fn nginx_mtls(pki: &servers::Pki, port: u16) -> Nginx {
+fn nginx_mtls(pki: &Pki, port: u16) -> Nginx {
     nginx_tls(
         pki,
         port,
@@ -46,7 +48,7 @@ fn nginx_mtls(pki: &servers::Pki, port: u16) -> Nginx {
 
 /// nginx terminating TLS on `port` with the PKI's server certificate; `inside`
 /// goes in the server block.
-fn nginx_tls(pki: &servers::Pki, port: u16, inside: &str) -> Nginx {
+fn nginx_tls(pki: &Pki, port: u16, inside: &str) -> Nginx {
     let d = pki.dir.path();
     let p = |n: &str| pki.path(n).display().to_string();
     let conf = format!(
@@ -81,8 +83,8 @@ fn nginx_tls(pki: &servers::Pki, port: u16, inside: &str) -> Nginx {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_check_with_ca_file_and_client_certificate() {
-    let pki = tokio::task::spawn_blocking(servers::Pki::make).await.unwrap();
-    let port = servers::free_port();
+    let pki = tokio::task::spawn_blocking(Pki::make).await.unwrap();
+    let port = free_port();
     let _nginx = nginx_mtls(&pki, port);
     let p = |n: &str| pki.path(n).display().to_string();
     let url = format!("https://127.0.0.1:{port}/health");
@@ -124,9 +126,9 @@ async fn http_check_with_ca_file_and_client_certificate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_tls_require_verifies_the_server() {
-    let pki = tokio::task::spawn_blocking(servers::Pki::make).await.unwrap();
+    let pki = tokio::task::spawn_blocking(Pki::make).await.unwrap();
     for f in ["server.crt", "server.key"] {
-        servers::give_to("postgres", &pki.path(f));
+        give_to("postgres", &pki.path(f));
     }
     std::fs::set_permissions(
         pki.path("server.key"),
@@ -141,10 +143,10 @@ async fn postgres_tls_require_verifies_the_server() {
         "-c".to_string(),
         format!("ssl_key_file={}", pki.path("server.key").display()),
     ];
-    let pg = tokio::task::spawn_blocking(move || servers::Postgres::start_with(settings))
+    let pg = tokio::task::spawn_blocking(move || Postgres::start_with(settings))
         .await
         .unwrap();
-    let plain = tokio::task::spawn_blocking(servers::Postgres::start).await.unwrap();
+    let plain = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("pw");
     std::fs::write(&pw, "apppw").unwrap();
@@ -196,17 +198,17 @@ async fn postgres_tls_require_verifies_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_and_redis_over_tls() {
-    let pki = tokio::task::spawn_blocking(servers::Pki::make).await.unwrap();
+    let pki = tokio::task::spawn_blocking(Pki::make).await.unwrap();
     let p = |n: &str| pki.path(n).display().to_string();
     let flags = vec![
         format!("--ssl-cert={}", p("server.crt")),
         format!("--ssl-key={}", p("server.key")),
         format!("--ssl-ca={}", p("ca.crt")),
     ];
-    let db = tokio::task::spawn_blocking(move || servers::Mariadb::start_with(flags))
+    let db = tokio::task::spawn_blocking(move || Mariadb::start_with(flags))
         .await
         .unwrap();
-    let (redis, _rdir) = servers::redis_tls(&pki);
+    let (redis, _rdir) = redis_tls(&pki);
     let dir = tempfile::tempdir().unwrap();
     let app_pw = dir.path().join("apppw");
     std::fs::write(&app_pw, "apppw").unwrap();
@@ -247,9 +249,9 @@ async fn mariadb_and_redis_over_tls() {
 /// plain-HTTP node fails the handshake with a reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn elasticsearch_over_tls_trusts_only_its_ca() {
-    let pki = tokio::task::spawn_blocking(servers::Pki::make).await.unwrap();
+    let pki = tokio::task::spawn_blocking(Pki::make).await.unwrap();
     let sim = spawn_sim().await;
-    let port = servers::free_port();
+    let port = free_port();
     let _nginx = nginx_tls(
         &pki,
         port,

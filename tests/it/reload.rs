@@ -1,24 +1,11 @@
 //! Configuration reload on the real binary: SIGHUP and `POST /admin/reload`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_healthgate");
+use crate::support::binary::Running;
+use crate::support::process::{free_port, Signal};
+
 const TOKEN: &str = "reload-test-admin-token";
-
-struct Running {
-    child: Child,
-    logs: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn config(port: u16, token: &std::path::Path, target: std::net::SocketAddr, checks: &[&str], extra: &str) -> String {
     let mut s = format!(
@@ -59,29 +46,10 @@ async fn reload_keeps_unchanged_checks_and_rejects_invalid_files() {
     let dir = tempfile::tempdir().unwrap();
     let token = dir.path().join("token");
     std::fs::write(&token, TOKEN).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let path = dir.path().join("hg.toml");
     std::fs::write(&path, config(port, &token, target, &["a", "b"], "")).unwrap();
-    let mut child = Command::new(BIN)
-        .arg("--config")
-        .arg(&path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let logs = Arc::new(Mutex::new(Vec::new()));
-    let stderr = child.stderr.take().unwrap();
-    let sink = logs.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    let run = Running { child, logs };
+    let run = Running::with_config(&path);
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let t0 = Instant::now();
@@ -110,8 +78,7 @@ async fn reload_keeps_unchanged_checks_and_rejects_invalid_files() {
         ),
     )
     .unwrap();
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(run.child.id() as i32, libc::SIGHUP) };
+    run.signal(Signal::HUP);
     let t0 = Instant::now();
     let body = loop {
         let body = get(&client, &format!("{base}/healthz")).await;
@@ -157,14 +124,14 @@ async fn reload_keeps_unchanged_checks_and_rejects_invalid_files() {
     assert_eq!(r.status(), 400);
     let problems = r.text().await.unwrap();
     assert!(problems.contains("defaults.timeout: invalid duration"), "{problems}");
-    unsafe { libc::kill(run.child.id() as i32, libc::SIGHUP) };
+    run.signal(Signal::HUP);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let body = get(&client, &format!("{base}/healthz")).await;
     assert!(
         body.contains("a:connectTime") && body.contains("slow:exitStatus"),
         "old configuration still runs: {body}"
     );
-    let logs = run.logs.lock().unwrap().join("\n");
+    let logs = run.logs();
     assert!(
         logs.contains("reload rejected, the running configuration stays"),
         "{logs}"

@@ -1,27 +1,17 @@
 //! The shipped Prometheus rules and healthgate's /metrics, checked by the real
 //! promtool and a real Prometheus (Debian `prometheus`, installed by scripts/test).
 
-mod common;
-
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
 use healthgate::simulator::Mode;
 
-const RULES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/prometheus");
+use crate::support::app::*;
+use crate::support::prometheus::{start_prometheus, tool};
 
-fn tool(name: &str) -> PathBuf {
-    for dir in ["/usr/bin", "/usr/local/bin", "/bin"] {
-        let p = Path::new(dir).join(name);
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!("{name} not found: run ./scripts/test, which installs the Debian package prometheus");
-}
+const RULES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/prometheus");
 
 #[test]
 fn shipped_rules_pass_promtool_check_and_unit_tests() {
@@ -167,50 +157,6 @@ async fn metrics_pass_promtool_check_metrics_without_warnings() {
     for line in metrics.lines().filter(|l| !l.starts_with('#')) {
         assert!(!line.contains("127.0.0.1"), "no URL or address in labels: {line}");
     }
-}
-
-/// A Prometheus child in a temp dir, stopped on drop.
-struct Prometheus {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on our own child's pid.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_prometheus(target: &str, rules: &str) -> Prometheus {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("rules.yml"), rules).unwrap();
-    let cfg = format!(
-        "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: [\"{}\"]\nscrape_configs: [{{job_name: healthgate, static_configs: [{{targets: [\"{target}\"]}}]}}]\n",
-        dir.path().join("rules.yml").display()
-    );
-    std::fs::write(dir.path().join("prometheus.yml"), cfg).unwrap();
-    let port = free_port();
-    let child = Command::new(tool("prometheus"))
-        .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
-        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--log.level=warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Prometheus { child, port, _dir: dir }
 }
 
 /// The state (`pending`/`firing`) of an alert, or `None` when inactive.

@@ -2,13 +2,11 @@
 //! flood, huge query strings, unknown paths and methods. Probes keep answering
 //! and no handler panics.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::app::*;
 
 async fn app() -> TestApp {
     let checks = "[[checks]]\nname = \"self\"\nkind = \"tcp\"\naddress = \"127.0.0.1:9\"\ncritical = false\ninterval = \"1s\"\ntimeout = \"500ms\"\njitter = \"0s\"\n";

@@ -3,12 +3,12 @@
 //! `/healthz` body at any detail level, no `/metrics` line, no error message and
 //! no `check-config` output.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use healthgate::simulator::{Mode, SimAuth, Simulator};
 
-const BIN: &str = env!("CARGO_BIN_EXE_healthgate");
+use crate::support::binary::{command, Running};
+use crate::support::process::{free_port, Signal};
 const MARK: &str = "S3CRET-MARKER-7f3a";
 
 fn secret(n: u8) -> String {
@@ -23,11 +23,7 @@ async fn no_secret_appears_anywhere() {
     let dir = tempfile::tempdir().unwrap();
     let admin = dir.path().join("admin");
     std::fs::write(&admin, secret(4)).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let url = sim.url();
     let cfg = dir.path().join("hg.toml");
     std::fs::write(
@@ -80,7 +76,7 @@ critical = false
     ];
     let mut everything = String::new();
 
-    let out = Command::new(BIN)
+    let out = command()
         .args(["check-config", "--config"])
         .arg(&cfg)
         .envs(envs.clone())
@@ -90,17 +86,14 @@ critical = false
     everything += &String::from_utf8_lossy(&out.stdout);
     everything += &String::from_utf8_lossy(&out.stderr);
 
-    let log = dir.path().join("log");
-    let mut child = Command::new(BIN)
-        .args(["--config"])
-        .arg(&cfg)
-        .args(["--log-format", "json"])
-        .envs(envs.clone())
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut run = Running::spawn(
+        command()
+            .args(["--config"])
+            .arg(&cfg)
+            .args(["--log-format", "json"])
+            .envs(envs.clone())
+            .env("RUST_LOG", "debug"),
+    );
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let t0 = Instant::now();
@@ -169,10 +162,9 @@ critical = false
         .unwrap();
     assert_eq!(r.status(), 200);
     everything += &r.text().await.unwrap();
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    child.wait().unwrap();
-    let logs = std::fs::read_to_string(&log).unwrap();
+    run.signal(Signal::TERM);
+    run.wait_exit(Duration::from_secs(5));
+    let logs = run.logs();
     assert!(logs.contains("admin request rejected"), "the rejection is logged");
     assert!(logs.contains("check state changed"), "transitions are logged");
     everything += &logs;
@@ -186,7 +178,7 @@ critical = false
         ),
     )
     .unwrap();
-    let out = Command::new(BIN)
+    let out = command()
         .args(["check-config", "--config"])
         .arg(&bad)
         .envs(envs)

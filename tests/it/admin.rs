@@ -1,10 +1,8 @@
 //! Maintenance through the admin API, and what HAProxy's agent check reads.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::support::app::*;
 use healthgate::simulator::Mode;
 
 const TOKEN: &str = "admin-token-0123456789";
@@ -167,9 +165,8 @@ async fn maint_cli_drives_the_admin_api() {
     let app = app(&dir, &sim.url()).await;
     app.wait_for("/healthz", Duration::from_secs(3), |a| a.status == 200)
         .await;
-    let bin = env!("CARGO_BIN_EXE_healthgate");
     let run = |args: &[&str], token: &str| {
-        std::process::Command::new(bin)
+        crate::support::binary::command()
             .args(args)
             .args(["--url", &app.url("")])
             .env("HEALTHGATE_ADMIN_TOKEN", token)

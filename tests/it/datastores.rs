@@ -1,12 +1,14 @@
 //! PostgreSQL, MariaDB, Redis and Memcached checks against real servers started by
 //! the test (Debian packages installed by scripts/test), through healthgate's API.
 
-mod common;
-mod servers;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::app::*;
+use crate::support::binary::serve;
+use crate::support::mariadb::Mariadb;
+use crate::support::memcached::memcached;
+use crate::support::postgres::Postgres;
+use crate::support::redis::redis;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -41,7 +43,7 @@ async fn fast_while(app: &TestApp, within: Duration) {
 /// Runs the healthgate binary with `checks` until `/healthz` satisfies `done`
 /// (at most 10 s); returns the body.
 async fn binary_health(dir: &tempfile::TempDir, checks: &str, done: impl Fn(&str) -> bool) -> String {
-    let (mut child, url) = servers::healthgate(dir.path(), checks);
+    let (child, url) = serve(dir.path(), checks);
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let t0 = Instant::now();
     let mut last = String::new();
@@ -54,7 +56,7 @@ async fn binary_health(dir: &tempfile::TempDir, checks: &str, done: impl Fn(&str
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let _ = child.kill().await;
+    drop(child);
     last
 }
 
@@ -64,7 +66,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_pass_errors_pause_restart_and_replica() {
-    let pg = blocking(servers::Postgres::start).await;
+    let pg = blocking(Postgres::start).await;
     let port = pg.server.port;
     let dir = tempfile::tempdir().unwrap();
     let good = secret_file(&dir, "good", "apppw");
@@ -167,7 +169,7 @@ async fn postgres_pass_errors_pause_restart_and_replica() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_pass_errors_read_only_and_restart() {
-    let db = blocking(servers::Mariadb::start).await;
+    let db = blocking(Mariadb::start).await;
     let port = db.server.port;
     let dir = tempfile::tempdir().unwrap();
     let good = secret_file(&dir, "good", "apppw");
@@ -232,10 +234,10 @@ async fn mariadb_pass_errors_read_only_and_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_auth_roles_pause_and_restart() {
-    let (primary, _d1) = blocking(|| servers::redis(None)).await;
+    let (primary, _d1) = blocking(|| redis(None)).await;
     let (replica, _d2) = blocking({
         let p = primary.port;
-        move || servers::redis(Some(p))
+        move || redis(Some(p))
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
@@ -324,7 +326,7 @@ async fn redis_auth_roles_pause_and_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memcached_version_and_tcp_banner() {
-    let mc = blocking(servers::memcached).await;
+    let mc = blocking(memcached).await;
     let port = mc.port;
     let mut cfg = check(
         "mc",

@@ -6,13 +6,14 @@ use std::time::{Duration, SystemTime};
 use arc_swap::ArcSwap;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use healthgate::checks::{Observed, Status};
+use healthgate::checks::Observed;
 use healthgate::config::{ShowDetails, StatusCodes};
-use healthgate::health::State;
 use healthgate::http::{router, AppState, DetailsPolicy};
 use healthgate::metrics::Metrics;
 use healthgate::secret::Secret;
-use healthgate::snapshot::{CheckView, Override, Presentation, Snapshot};
+use healthgate::snapshot::{CheckView, Format, Override, Presentation, Snapshot};
+use healthgate::status::State;
+use healthgate::status::Status;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -130,6 +131,59 @@ async fn critical_failure_and_unknown_fail() {
     );
 }
 
+/// The text body starts with `OK` exactly when the status is 2xx, for every
+/// status, override and code mapping (Part A of the house issue: a yellow
+/// cluster must not be evicted by a string match while its status is 200).
+#[tokio::test]
+async fn text_body_says_ok_exactly_when_the_status_is_2xx() {
+    let maint = Override::Maintenance(healthgate::snapshot::Maintenance {
+        reason: "patching".into(),
+        until: SystemTime::now() + Duration::from_secs(60),
+    });
+    let mappings = [(200, 200, 503), (200, 503, 503), (200, 299, 500), (204, 429, 200)];
+    for (pass, warn, fail) in mappings {
+        let codes = StatusCodes { pass, warn, fail };
+        for status in [Status::Pass, Status::Warn, Status::Fail] {
+            for ov in [None, Some(Override::Draining), Some(maint.clone())] {
+                let snap = Snapshot::build(
+                    1,
+                    vec![view("es", true, State::Known(status), "x")],
+                    ov.clone(),
+                    &how(codes),
+                );
+                let app = AppState {
+                    snapshot: Arc::new(ArcSwap::from_pointee(snap)),
+                    ..state(vec![], None, ShowDetails::Never)
+                };
+                for path in ["/healthz?format=text", "/readyz?format=text", "/healthz/es?format=text"] {
+                    let (code, _, body) = call(&app, Method::GET, path, &[]).await;
+                    let case = format!("{path} {status:?} {ov:?} codes {pass}/{warn}/{fail}: {code} {body:?}");
+                    assert_eq!(code.is_success(), body.starts_with("OK"), "{case}");
+                    assert!(
+                        ["OK", "FAIL", "DRAINING", "MAINT"].iter().any(|w| body.starts_with(w)),
+                        "{case}"
+                    );
+                    if !code.is_success() {
+                        assert!(!body.contains("OK"), "a string match for OK must miss: {case}");
+                    }
+                }
+            }
+        }
+    }
+    let warn = |warn| {
+        let codes = StatusCodes { warn, ..CODES };
+        Snapshot::build(
+            1,
+            vec![view("es", true, State::Known(Status::Warn), "yellow")],
+            None,
+            &how(codes),
+        )
+    };
+    let body = |s: &Snapshot| String::from_utf8(s.aggregate(Format::Text, false).body.to_vec()).unwrap();
+    assert_eq!(body(&warn(200)), "OK warn\n");
+    assert_eq!(body(&warn(503)), "FAIL warn\n");
+}
+
 #[tokio::test]
 async fn verbose_text_and_exclude() {
     let app = state(mixed(), None, ShowDetails::Always);
@@ -139,9 +193,9 @@ async fn verbose_text_and_exclude() {
         "[+]es ok\n[-]cache failed: connection refused to 10.1.2.3\nhealthz check passed with warnings\n"
     );
     let (_, ct, body) = call(&app, Method::GET, "/healthz?format=text", &[]).await;
-    assert_eq!((ct.as_str(), body.as_str()), ("text/plain; charset=utf-8", "WARN\n"));
+    assert_eq!((ct.as_str(), body.as_str()), ("text/plain; charset=utf-8", "OK warn\n"));
     let (_, _, body) = call(&app, Method::GET, "/healthz", &[("accept", "text/plain")]).await;
-    assert_eq!(body, "WARN\n");
+    assert_eq!(body, "OK warn\n");
     let (status, _, body) = call(&app, Method::GET, "/healthz?exclude=cache&format=text", &[]).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "OK\n"));
 

@@ -1,0 +1,26 @@
+//! The integration tests: one binary (one link of the crate), one module per
+//! area, helpers in [`support`].
+//!
+//! Tests that start real servers (PostgreSQL, MariaDB, Redis, Memcached,
+//! HAProxy, Prometheus, nginx) need them installed: `./scripts/test` installs
+//! them, as root, from Debian's packages.
+
+mod support;
+
+mod admin;
+mod api;
+mod cli;
+mod datastores;
+mod elasticsearch;
+mod es_modes;
+mod faults;
+mod haproxy;
+mod hostile;
+mod hung;
+mod packaging;
+mod probes;
+mod prometheus;
+mod properties;
+mod reload;
+mod secrets;
+mod tls;

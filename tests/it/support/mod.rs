@@ -1,0 +1,17 @@
+//! Helpers shared by the integration tests: the in-process app spawner, the
+//! binary runner, and the real servers the tests start as children (each in
+//! its own module), plus the fault proxy and the rig that puts every network
+//! kind behind one.
+
+pub mod app;
+pub mod binary;
+pub mod fault;
+pub mod haproxy;
+pub mod mariadb;
+pub mod memcached;
+pub mod pki;
+pub mod postgres;
+pub mod process;
+pub mod prometheus;
+pub mod redis;
+pub mod rig;
