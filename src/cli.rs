@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::app::{App, AppError};
-use crate::config::{CheckKind, Config, ConfigError, EsAuth};
+use crate::config::{Config, ConfigError};
 use crate::telemetry::LogFormat;
 
 mod demo;
@@ -156,33 +156,7 @@ pub fn summary(c: &Config) -> String {
     );
     for ch in &c.checks {
         let s = ch.schedule;
-        let target = match &ch.kind {
-            CheckKind::Elasticsearch(es) => {
-                let nodes: Vec<String> = es.urls.iter().map(crate::checks::node_label).collect();
-                let auth = match &es.auth {
-                    EsAuth::None => "no auth".to_string(),
-                    EsAuth::Basic { username, .. } => format!("basic auth as {username}"),
-                    EsAuth::ApiKey(_) => "API key".to_string(),
-                };
-                format!("{:?} on {} ({auth}, yellow={})", es.mode, nodes.join(", "), es.yellow)
-            }
-            CheckKind::Http(h) => format!("{:?} {}", h.method, crate::checks::node_label(&h.url)),
-            CheckKind::Tcp(t) => t.address.clone(),
-            CheckKind::Postgres(crate::config::PostgresConfig { endpoint, .. })
-            | CheckKind::Mysql(crate::config::MysqlConfig { endpoint, .. })
-            | CheckKind::Redis(crate::config::RedisConfig { endpoint, .. }) => {
-                let user = endpoint.user.as_deref().unwrap_or("-");
-                let auth = if endpoint.password.is_some() {
-                    ", password set"
-                } else {
-                    ""
-                };
-                format!("{} as {user}{auth}", endpoint.label())
-            }
-            CheckKind::Memcached(m) => m.address.clone(),
-            CheckKind::Dns(d) => format!("resolve {}", d.resolve),
-            CheckKind::Exec(e) => e.command.join(" "),
-        };
+        let target = ch.kind.summary();
         out.push_str(&format!(
             "check {} [{}{}]: {target}; every {}, timeout {}, rise {}, fall {}, max_age {}\n",
             ch.name,

@@ -83,8 +83,3 @@ pub fn describe_reqwest_error(e: &reqwest::Error) -> String {
         format!("{kind}: {root_text}")
     }
 }
-
-/// `scheme://host:port` of a URL, for reasons (never path, query or credentials).
-pub fn node_label(url: &reqwest::Url) -> String {
-    url.origin().ascii_serialization()
-}

@@ -86,7 +86,7 @@ impl Check for ExecCheck {
         } else {
             err
         };
-        let reason = super::elasticsearch::errors::one_line(&String::from_utf8_lossy(&text));
+        let reason = super::transport::one_line(&String::from_utf8_lossy(&text));
         match status {
             Ok(s) => match s.code() {
                 Some(0) => Outcome::pass(reason),

@@ -9,8 +9,9 @@ use async_trait::async_trait;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::time::Instant;
 
-use super::body::{describe_reqwest_error, node_label, read_capped, read_prefix};
+use super::body::{describe_reqwest_error, read_capped, read_prefix};
 use super::{Check, Fact, Observed, Outcome};
+use crate::config::node_label;
 use crate::config::{HeaderValueSource, HttpConfig, HttpMethod};
 
 /// The HTTP check.
@@ -80,7 +81,7 @@ impl HttpCheck {
             match v.pointer(pointer) {
                 Some(got) if got == want => {}
                 Some(got) => {
-                    let got = super::elasticsearch::errors::one_line(&got.to_string());
+                    let got = super::transport::one_line(&got.to_string());
                     return Err(format!("{pointer} is {got}, expected {want}"));
                 }
                 None => return Err(format!("{pointer} is missing from the body")),
@@ -110,7 +111,7 @@ impl Check for HttpCheck {
             // What the server said about it, if it says it at once; never more
             // than a quarter of the budget, so the status still reaches the reason.
             let said = read_prefix(resp, 512, (budget / 4).min(Duration::from_millis(250))).await;
-            let said = super::elasticsearch::errors::one_line(&String::from_utf8_lossy(&said));
+            let said = super::transport::one_line(&String::from_utf8_lossy(&said));
             if said.is_empty() {
                 Err(format!("unexpected HTTP status {code} (empty body)"))
             } else {
@@ -124,14 +125,14 @@ impl Check for HttpCheck {
         } else {
             Ok("")
         };
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = started.elapsed();
         let mut o = match verdict {
             Ok("") => Outcome::pass(format!("{target}: HTTP {code}")),
             Ok(note) => Outcome::pass(format!("{target}: HTTP {code}, {note}")),
             Err(why) if !expected => Outcome::fail(format!("{target}: {why}")),
             Err(why) => Outcome::fail(format!("{target}: HTTP {code}, {why}")),
         };
-        o.observed = Some(Observed::Number((ms * 10.0).round() / 10.0, "ms"));
+        o.observed = Some(Observed::millis(elapsed));
         o.measure(Fact::HttpStatus, f64::from(code));
         o
     }

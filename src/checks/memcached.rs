@@ -40,15 +40,15 @@ impl Check for MemcachedCheck {
         let mut reader = BufReader::new(stream).take(256);
         match reader.read_line(&mut line).await {
             Ok(_) if line.starts_with("VERSION ") => {
-                let ms = started.elapsed().as_secs_f64() * 1000.0;
+                let elapsed = started.elapsed();
                 Outcome::pass(format!("{}: memcached {}", self.address, line[8..].trim()))
-                    .with_observed(Observed::Number((ms * 10.0).round() / 10.0, "ms"))
+                    .with_observed(Observed::millis(elapsed))
             }
             Ok(0) => Outcome::fail(format!("{}: connection closed by the server", self.address)),
             Ok(_) => Outcome::fail(format!(
                 "{}: unexpected answer \"{}\"",
                 self.address,
-                super::elasticsearch::errors::one_line(&line)
+                super::transport::one_line(&line)
             )),
             Err(e) => Outcome::fail(format!("{}: {}", self.address, io_reason(&e))),
         }

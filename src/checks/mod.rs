@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use crate::config::{CheckConfig, CheckKind};
 use crate::status::Status;
 
-pub use body::{node_label, read_capped, BodyError};
+pub use body::{read_capped, BodyError};
 
 /// A named numeric fact observed by a check, exported as a metric.
 ///
@@ -87,6 +87,14 @@ pub enum Observed {
     Text(std::sync::Arc<str>),
     /// A number with a unit (`ms`, `nodes`, ...).
     Number(f64, &'static str),
+}
+
+impl Observed {
+    /// A duration in milliseconds, rounded to a tenth: the observed value of
+    /// every kind that has nothing better to report than how long it took.
+    pub fn millis(d: Duration) -> Observed {
+        Observed::Number((d.as_secs_f64() * 10_000.0).round() / 10.0, "ms")
+    }
 }
 
 /// What one run of a check found.

@@ -52,10 +52,10 @@ impl MysqlCheck {
     async fn probe(&self, conn: &mut Conn) -> Result<Outcome, mysql_async::Error> {
         let started = tokio::time::Instant::now();
         conn.query_drop(&self.cfg.query).await?;
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = started.elapsed();
         let target = self.cfg.endpoint.label();
         let mut o = Outcome::pass(format!("{target}: query ok"));
-        o.observed = Some(Observed::Number((ms * 10.0).round() / 10.0, "ms"));
+        o.observed = Some(Observed::millis(elapsed));
         if let Some(want) = self.cfg.read_only {
             let ro: Option<i64> = conn.query_first("SELECT @@global.read_only").await?;
             let is_ro = ro.unwrap_or(0) != 0;

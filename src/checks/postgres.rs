@@ -122,10 +122,10 @@ impl PostgresCheck {
     async fn probe(&self, client: &Client) -> Result<Outcome, tokio_postgres::Error> {
         let started = tokio::time::Instant::now();
         client.simple_query(&self.cfg.query).await?;
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = started.elapsed();
         let target = self.cfg.endpoint.label();
         let mut o = Outcome::pass(format!("{target}: query ok"));
-        o.observed = Some(Observed::Number((ms * 10.0).round() / 10.0, "ms"));
+        o.observed = Some(Observed::millis(elapsed));
         if self.cfg.expect.is_none() && self.cfg.max_replication_lag.is_none() {
             return Ok(o);
         }

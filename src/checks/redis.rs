@@ -64,10 +64,10 @@ impl RedisCheck {
     async fn probe(&self, conn: &mut MultiplexedConnection) -> Result<Outcome, redis::RedisError> {
         let started = tokio::time::Instant::now();
         let pong: String = redis::cmd("PING").query_async(conn).await?;
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = started.elapsed();
         let target = self.cfg.endpoint.label();
         let mut o = Outcome::pass(format!("{target}: {pong}"));
-        o.observed = Some(Observed::Number((ms * 10.0).round() / 10.0, "ms"));
+        o.observed = Some(Observed::millis(elapsed));
         if let Some(want) = self.cfg.expect {
             let info: String = redis::cmd("INFO").arg("replication").query_async(conn).await?;
             let role = info

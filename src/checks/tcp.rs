@@ -60,7 +60,7 @@ impl TcpCheck {
                 return Ok(());
             }
         };
-        let seen = super::elasticsearch::errors::one_line(&String::from_utf8_lossy(&got));
+        let seen = super::transport::one_line(&String::from_utf8_lossy(&got));
         Err(format!("{ended} (got \"{seen}\")"))
     }
 }
@@ -77,13 +77,13 @@ impl Check for TcpCheck {
         if let Err(why) = self.converse(&mut stream, budget).await {
             return Outcome::fail(format!("{address}: {why}"));
         }
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = started.elapsed();
         let what = if self.cfg.expect.is_some() {
             "banner matched"
         } else {
             "connected"
         };
-        Outcome::pass(format!("{what}: {address}")).with_observed(Observed::Number((ms * 10.0).round() / 10.0, "ms"))
+        Outcome::pass(format!("{what}: {address}")).with_observed(Observed::millis(elapsed))
     }
 
     fn measurement(&self) -> &'static str {

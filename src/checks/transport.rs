@@ -6,6 +6,31 @@
 use std::error::Error;
 use std::io::ErrorKind;
 
+/// Longest upstream text quoted in a reason, in bytes (not characters: invalid
+/// UTF-8 becomes U+FFFD, three bytes each, and bodies must stay small).
+const MAX_QUOTE: usize = 240;
+
+/// One line of printable text, cut at `MAX_QUOTE` bytes on a character
+/// boundary: how every kind quotes what a server said in a reason.
+pub fn one_line(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if cleaned.len() > MAX_QUOTE {
+        let end = (0..=MAX_QUOTE)
+            .rev()
+            .find(|&i| cleaned.is_char_boundary(i))
+            .unwrap_or(0);
+        format!("{}...", &cleaned[..end])
+    } else {
+        cleaned
+    }
+}
+
 /// One I/O error in words.
 pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {

@@ -1,7 +1,7 @@
 //! A small typed walk over the merged configuration tree that records every
 //! problem with its key path instead of stopping at the first.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -32,6 +32,9 @@ pub(super) struct Table<'a> {
     path: String,
     map: Option<&'a Map<String, Value>>,
     used: RefCell<HashSet<String>>,
+    /// A kind's declared keys, once the kind is known: reading any other key
+    /// (beyond the shared ones) is a bug in the kind, caught in debug builds.
+    declared: Cell<Option<&'static [&'static str]>>,
     problems: &'a Problems,
 }
 
@@ -59,6 +62,7 @@ impl<'a> Table<'a> {
             path,
             map,
             used: RefCell::default(),
+            declared: Cell::new(None),
             problems,
         }
     }
@@ -77,8 +81,20 @@ impl<'a> Table<'a> {
     }
 
     pub(super) fn get(&self, key: &str) -> Option<&'a Value> {
+        debug_assert!(
+            self.declared
+                .get()
+                .is_none_or(|keys| keys.contains(&key) || super::SHARED_KEYS.contains(&key)),
+            "{}: the kind reads the undeclared key \"{key}\" (add it to its KEYS)",
+            self.path
+        );
         self.used.borrow_mut().insert(key.to_string());
         self.map?.get(key)
+    }
+
+    /// Declares the keys of the entry's kind (see [`Table::get`]).
+    pub(super) fn declare(&self, keys: &'static [&'static str]) {
+        self.declared.set(Some(keys));
     }
 
     /// Whether this node is a table at all.

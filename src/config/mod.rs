@@ -7,8 +7,6 @@
 //! walk over the merged tree is ours ([`fields`]) because serde stops at the first
 //! error and cannot name array positions.
 
-mod datastores;
-mod elasticsearch;
 mod fields;
 mod kinds;
 mod server;
@@ -18,9 +16,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use datastores::{Endpoint, MemcachedConfig, MysqlConfig, PostgresConfig, RedisConfig, Role, TlsMode};
-pub use elasticsearch::{EsAuth, EsConfig, EsMode};
-pub use kinds::{DnsConfig, ExecConfig, HeaderValueSource, HttpConfig, HttpMethod, StatusPattern, TcpConfig};
+pub use kinds::{
+    node_label, CheckKind, DnsConfig, Endpoint, EsAuth, EsConfig, EsMode, ExecConfig, HeaderValueSource, HttpConfig,
+    HttpMethod, Kind, MemcachedConfig, MysqlConfig, PostgresConfig, RedisConfig, Role, SecretEq, StatusPattern,
+    TcpConfig, TlsMode, KINDS, SHARED_KEYS,
+};
 pub use server::{AgentReplies, ServerConfig, ShowDetails, StatusCodes};
 
 use crate::secret::Redactor;
@@ -68,46 +68,6 @@ pub struct CheckConfig {
     pub schedule: Schedule,
     /// What to check.
     pub kind: CheckKind,
-}
-
-/// The kind-specific part of a check.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CheckKind {
-    /// `kind = "elasticsearch"`.
-    Elasticsearch(EsConfig),
-    /// `kind = "http"`.
-    Http(HttpConfig),
-    /// `kind = "tcp"`.
-    Tcp(TcpConfig),
-    /// `kind = "postgres"`.
-    Postgres(PostgresConfig),
-    /// `kind = "mysql"`.
-    Mysql(MysqlConfig),
-    /// `kind = "redis"`.
-    Redis(RedisConfig),
-    /// `kind = "memcached"`.
-    Memcached(MemcachedConfig),
-    /// `kind = "dns"`.
-    Dns(DnsConfig),
-    /// `kind = "exec"`.
-    Exec(ExecConfig),
-}
-
-impl CheckKind {
-    /// The `kind` word.
-    pub fn name(&self) -> &'static str {
-        match self {
-            CheckKind::Elasticsearch(_) => "elasticsearch",
-            CheckKind::Http(_) => "http",
-            CheckKind::Tcp(_) => "tcp",
-            CheckKind::Postgres(_) => "postgres",
-            CheckKind::Mysql(_) => "mysql",
-            CheckKind::Redis(_) => "redis",
-            CheckKind::Memcached(_) => "memcached",
-            CheckKind::Dns(_) => "dns",
-            CheckKind::Exec(_) => "exec",
-        }
-    }
 }
 
 /// Everything wrong with a configuration, one problem per line.
@@ -228,27 +188,12 @@ fn parse_check(t: &Table, base: BaseSchedule, redactor: &mut Redactor) -> Option
     let critical = t.bool("critical").unwrap_or(true);
     let schedule = parse_schedule(t, base);
     let kind_word = t.required_str("kind");
-    let kind = match kind_word.as_deref() {
-        Some("elasticsearch") => elasticsearch::parse(t, redactor).map(CheckKind::Elasticsearch),
-        Some("http") => kinds::http(t, redactor).map(CheckKind::Http),
-        Some("tcp") => kinds::tcp(t).map(CheckKind::Tcp),
-        Some("postgres") => datastores::postgres(t, redactor).map(CheckKind::Postgres),
-        Some("mysql") => datastores::mysql(t, redactor).map(CheckKind::Mysql),
-        Some("redis") => datastores::redis(t, redactor).map(CheckKind::Redis),
-        Some("memcached") => datastores::memcached(t).map(CheckKind::Memcached),
-        Some("dns") => kinds::dns(t).map(CheckKind::Dns),
-        Some("exec") => kinds::exec(t).map(CheckKind::Exec),
-        Some(other) => {
-            t.problem(
-                "kind",
-                &format!(
-                    "unknown kind \"{other}\" (expected elasticsearch, http, tcp, postgres, mysql, redis, memcached, dns or exec)"
-                ),
-            );
+    let kind = kind_word.as_deref().and_then(|word| {
+        kinds::parse(word, t, redactor).unwrap_or_else(|| {
+            t.problem("kind", &kinds::unknown_kind(word));
             None
-        }
-        None => None,
-    };
+        })
+    });
     // Unknown keys are only meaningful once the kind is known.
     if kind_word.is_some() {
         t.finish();

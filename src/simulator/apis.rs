@@ -7,7 +7,7 @@
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use super::responses::{fixture_value, json_response, Resp};
+use super::fixtures::{fixture_value, json, Resp};
 use super::{CcrState, Mode};
 
 /// Indices that exist in the simulated cluster.
@@ -28,7 +28,7 @@ fn not_found(index: &str) -> Resp {
         "resource.type": "index_or_alias", "resource.id": index, "index": index});
     let body = json!({"error": {"root_cause": [err.clone()], "type": "index_not_found_exception",
         "reason": format!("no such index [{index}]"), "index": index}, "status": 404});
-    json_response(StatusCode::NOT_FOUND, body.to_string(), true)
+    json(StatusCode::NOT_FOUND, body.to_string(), true)
 }
 
 fn follower_entry(state: CcrState) -> Option<Value> {
@@ -61,7 +61,7 @@ pub fn ccr_stats(path: &str, state: CcrState) -> Resp {
     if path == "/_ccr/stats" {
         let mut doc = fixture_value("ccr-stats/elasticsearch-docs-ccr_stats.json");
         doc["follow_stats"]["indices"] = json!(entry.into_iter().collect::<Vec<_>>());
-        return json_response(StatusCode::OK, doc.to_string(), true);
+        return json(StatusCode::OK, doc.to_string(), true);
     }
     let list = path.trim_start_matches('/').trim_end_matches("/_ccr/stats");
     for index in list.split(',') {
@@ -75,7 +75,7 @@ pub fn ccr_stats(path: &str, state: CcrState) -> Resp {
     } else {
         Vec::new()
     };
-    json_response(StatusCode::OK, json!({ "indices": indices }).to_string(), true)
+    json(StatusCode::OK, json!({ "indices": indices }).to_string(), true)
 }
 
 /// `GET /_health_report`: the 8.7 capture, with `shards_availability` turned
@@ -84,6 +84,12 @@ pub fn health_report(mode: &Mode) -> Resp {
     let mut doc = fixture_value("health-report/elasticsearch-8.7.0-green-exporter.json");
     let c = colour(mode);
     doc["status"] = json!(c);
+    if *mode == Mode::NoMaster {
+        doc["status"] = json!("red");
+        let stable = &mut doc["indicators"]["master_is_stable"];
+        stable["status"] = json!("red");
+        stable["symptom"] = json!("No master node has been observed recently.");
+    }
     let ind = &mut doc["indicators"]["shards_availability"];
     match c {
         "yellow" => {
@@ -105,7 +111,7 @@ pub fn health_report(mode: &Mode) -> Resp {
             }
         }
     }
-    json_response(StatusCode::OK, doc.to_string(), true)
+    json(StatusCode::OK, doc.to_string(), true)
 }
 
 /// `GET /_cluster/health/<indices>?level=indices`: a missing index makes the
@@ -146,7 +152,7 @@ pub fn index_health(base: &str, list: &str, mode: &Mode) -> Resp {
         });
     doc["status"] = json!(if missing { "red" } else { worst });
     doc["indices"] = Value::Object(indices);
-    json_response(StatusCode::OK, doc.to_string(), true)
+    json(StatusCode::OK, doc.to_string(), true)
 }
 
 /// `GET /_cat/master?format=json`.
@@ -155,5 +161,5 @@ pub fn cat_master() -> Resp {
         env!("CARGO_MANIFEST_DIR"),
         "/fixtures/es/cat-master/elasticsearch-docs-format_json.json"
     ));
-    json_response(StatusCode::OK, body, true)
+    json(StatusCode::OK, body, true)
 }

@@ -3,7 +3,7 @@
 //!
 //! `GET /stats` → `{"mode":"green","requests":12}`; `PUT /mode/<mode>`
 //! (`red`, `hang`, `refused`, `fixture:<file>`, ...); `PUT /delay/<ms>`;
-//! `PUT /ccr/<following|lagging|read_exceptions|fatal|paused>`.
+//! `PUT /ccr/<following|lagging|read_exceptions|fatal|paused>`; `PUT /version/<8.17.0|7.17.0|6.3.2>`.
 
 use std::time::Duration;
 
@@ -23,6 +23,7 @@ pub async fn serve_control(listener: TcpListener, sim: SimHandle) -> std::io::Re
         .route("/mode/{mode}", put(set_mode).post(set_mode))
         .route("/delay/{ms}", put(set_delay).post(set_delay))
         .route("/ccr/{state}", put(set_ccr).post(set_ccr))
+        .route("/version/{version}", put(set_version).post(set_version))
         .with_state(sim);
     axum::serve(listener, app).await
 }
@@ -63,5 +64,12 @@ async fn set_ccr(State(sim): State<SimHandle>, Path(state): Path<String>) -> imp
             StatusCode::BAD_REQUEST,
             format!("unknown CCR state \"{state}\"; expected following, lagging, read_exceptions, fatal or paused\n"),
         ),
+    }
+}
+
+async fn set_version(State(sim): State<SimHandle>, Path(version): Path<String>) -> impl IntoResponse {
+    match sim.set_version(&version) {
+        Ok(()) => (StatusCode::OK, format!("version {version}\n")),
+        Err(e) => (StatusCode::BAD_REQUEST, format!("{e}\n")),
     }
 }

@@ -15,6 +15,7 @@
 
 mod apis;
 mod control;
+mod fixtures;
 mod responses;
 mod server;
 
@@ -24,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use control::serve_control;
-pub use responses::CLUSTER_HEALTH_FIXTURES;
+pub use fixtures::{CLUSTER_HEALTH_FIXTURES, INFO_FIXTURES};
 
 /// What the simulated cluster does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +88,7 @@ impl Mode {
             "refused" | "down" => Mode::Refused,
             other => {
                 let name = other.strip_prefix("fixture:")?;
-                responses::cluster_health_fixture(name)?;
+                fixtures::cluster_health_fixture(name)?;
                 Mode::Fixture(name.to_string())
             }
         })
@@ -186,6 +187,8 @@ pub(crate) struct Shared {
     /// The `Authorization` value required, if any.
     pub(crate) auth: Mutex<Option<String>>,
     pub(crate) ccr: Mutex<CcrState>,
+    /// The `GET /` body: which version the simulator is.
+    pub(crate) info: Mutex<&'static str>,
 }
 
 impl Shared {
@@ -209,6 +212,7 @@ impl Simulator {
             requests: AtomicU64::new(0),
             auth: Mutex::new(None),
             ccr: Mutex::new(CcrState::Following),
+            info: Mutex::new(INFO_FIXTURES[0].1),
         });
         let server = server::Server::start(addr, shared.clone()).await?;
         Ok(Simulator {
@@ -278,6 +282,17 @@ impl SimHandle {
     /// Sets what the CCR follower is doing.
     pub fn set_ccr(&self, state: CcrState) {
         *self.shared.ccr.lock().expect("ccr lock") = state;
+    }
+
+    /// Answers `GET /` as this version (one of [`INFO_FIXTURES`]: 8.17.0, the
+    /// default, 7.17.0 or 6.3.2); it decides what `GET /` says without a master.
+    pub fn set_version(&self, version: &str) -> Result<(), String> {
+        let (_, body) = INFO_FIXTURES.iter().find(|(v, _)| *v == version).ok_or_else(|| {
+            let known: Vec<&str> = INFO_FIXTURES.iter().map(|(v, _)| *v).collect();
+            format!("unknown version \"{version}\"; expected one of {}", known.join(", "))
+        })?;
+        *self.shared.info.lock().expect("info lock") = body;
+        Ok(())
     }
 
     /// Requests received on the Elasticsearch port so far.

@@ -6,138 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use axum::http::{header, HeaderValue, Method, Request, StatusCode};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
+use super::fixtures::*;
 use super::{apis, Mode, Shared, SimAuth};
-
-macro_rules! fixture {
-    ($path:literal) => {
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/es/", $path))
-    };
-}
-
-/// Every `cluster-health/` fixture, by file name, for `Mode::Fixture`.
-pub const CLUSTER_HEALTH_FIXTURES: &[(&str, &str)] = &[
-    (
-        "elasticsearch-0.90.x-yellow-timed_out-http200.json",
-        fixture!("cluster-health/elasticsearch-0.90.x-yellow-timed_out-http200.json"),
-    ),
-    (
-        "elasticsearch-1.7.1-green.json",
-        fixture!("cluster-health/elasticsearch-1.7.1-green.json"),
-    ),
-    (
-        "elasticsearch-1.7.1-red.json",
-        fixture!("cluster-health/elasticsearch-1.7.1-red.json"),
-    ),
-    (
-        "elasticsearch-1.7.6-yellow.json",
-        fixture!("cluster-health/elasticsearch-1.7.6-yellow.json"),
-    ),
-    (
-        "elasticsearch-2.4.5-yellow.json",
-        fixture!("cluster-health/elasticsearch-2.4.5-yellow.json"),
-    ),
-    (
-        "elasticsearch-2.x-red-zero-shards-NaN-percent.json",
-        fixture!("cluster-health/elasticsearch-2.x-red-zero-shards-NaN-percent.json"),
-    ),
-    (
-        "elasticsearch-5.2.2-green.json",
-        fixture!("cluster-health/elasticsearch-5.2.2-green.json"),
-    ),
-    (
-        "elasticsearch-5.4.2-yellow.json",
-        fixture!("cluster-health/elasticsearch-5.4.2-yellow.json"),
-    ),
-    (
-        "elasticsearch-5.x-red.json",
-        fixture!("cluster-health/elasticsearch-5.x-red.json"),
-    ),
-    (
-        "elasticsearch-6.x-yellow.json",
-        fixture!("cluster-health/elasticsearch-6.x-yellow.json"),
-    ),
-    (
-        "elasticsearch-7.13.1-yellow-SEMISYNTHETIC.json",
-        fixture!("cluster-health/elasticsearch-7.13.1-yellow-SEMISYNTHETIC.json"),
-    ),
-    (
-        "elasticsearch-7.x-yellow-compact.json",
-        fixture!("cluster-health/elasticsearch-7.x-yellow-compact.json"),
-    ),
-    (
-        "elasticsearch-8.x-cloud-red.json",
-        fixture!("cluster-health/elasticsearch-8.x-cloud-red.json"),
-    ),
-    (
-        "elasticsearch-docs-yellow.json",
-        fixture!("cluster-health/elasticsearch-docs-yellow.json"),
-    ),
-    (
-        "opensearch-1.x-docs-green.json",
-        fixture!("cluster-health/opensearch-1.x-docs-green.json"),
-    ),
-    (
-        "opensearch-2.x-docs-green-level_awareness_attributes.json",
-        fixture!("cluster-health/opensearch-2.x-docs-green-level_awareness_attributes.json"),
-    ),
-    (
-        "opensearch-3.x-yellow.json",
-        fixture!("cluster-health/opensearch-3.x-yellow.json"),
-    ),
-];
-
-const INFO: &str = fixture!("info/elasticsearch-8.17.0.json");
-const GREEN: &str = fixture!("cluster-health/elasticsearch-5.2.2-green.json");
-const YELLOW: &str = fixture!("cluster-health/elasticsearch-7.x-yellow-compact.json");
-const RED: &str = fixture!("cluster-health/elasticsearch-8.x-cloud-red.json");
-const NO_MASTER: &str = fixture!("errors/opendistro-7.x-503-master_not_discovered_exception.json");
-const BLOCKED: &str = fixture!("errors/elasticsearch-7.x-503-cluster_block_exception-no_master.json");
-const UNAUTHORIZED: &str = fixture!("errors/elasticsearch-8.8.1-401-security_exception.json");
-const FORBIDDEN: &str = fixture!("errors/elasticsearch-8.x-403-security_exception-cluster_monitor_main.json");
-
-/// Looks up a cluster-health fixture by file name.
-pub fn cluster_health_fixture(name: &str) -> Option<&'static str> {
-    CLUSTER_HEALTH_FIXTURES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, b)| *b)
-}
-
-pub(super) type Resp = Response<Body>;
-
-/// A fixture file parsed as JSON (fixtures are part of the build).
-pub(super) fn fixture_value(path: &str) -> serde_json::Value {
-    let text = match path {
-        "ccr-stats/elasticsearch-docs-follow_stats.json" => fixture!("ccr-stats/elasticsearch-docs-follow_stats.json"),
-        "ccr-stats/elasticsearch-docs-ccr_stats.json" => fixture!("ccr-stats/elasticsearch-docs-ccr_stats.json"),
-        "health-report/elasticsearch-8.7.0-green-exporter.json" => {
-            fixture!("health-report/elasticsearch-8.7.0-green-exporter.json")
-        }
-        _ => "null",
-    };
-    serde_json::from_str(text).expect("fixtures are valid JSON")
-}
-
-/// A JSON answer; `product` adds `X-elastic-product` (absent on 401s).
-pub(super) fn json_response(status: StatusCode, body: impl Into<Body>, product: bool) -> Resp {
-    json(status, body, product)
-}
-
-fn json(status: StatusCode, body: impl Into<Body>, product: bool) -> Resp {
-    let mut r = Response::new(body.into());
-    *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if product {
-        r.headers_mut()
-            .insert("x-elastic-product", HeaderValue::from_static("Elasticsearch"));
-    }
-    r
-}
 
 fn unauthorized(uri: &str, credentials_sent: bool) -> Resp {
     // ES echoes the raw request URI, query string included, in the reason; with
@@ -201,17 +75,37 @@ pub(super) async fn handle(req: Request<hyper::body::Incoming>, shared: Arc<Shar
         return Ok(unauthorized(&uri, given.is_some()));
     }
     let path = req.uri().path();
+    let query = Query::parse(req.uri().query());
+    let info = *shared.info.lock().expect("info lock");
+    // Master-routed requests wait `master_timeout` for a master that never
+    // comes, then fail (TransportMasterNodeAction); the wait is the point: a
+    // check that does not bound it times out instead of saying why.
+    let master_routed = match (req.method(), path) {
+        (&Method::GET, "/_cluster/health") => !query.local,
+        (&Method::GET, p) if p.starts_with("/_cluster/health/") => !query.local,
+        (&Method::GET, "/_ccr/stats") | (&Method::GET, "/_cat/master") => true,
+        _ => false,
+    };
+    if mode == Mode::NoMaster && master_routed {
+        match query.master_wait() {
+            Ok(Some(wait)) => tokio::time::sleep(wait).await,
+            Ok(None) => std::future::pending::<()>().await,
+            Err(bad) => return Ok(bad),
+        }
+    }
     let resp = match (req.method(), path) {
-        (&Method::GET | &Method::HEAD, "/") => root(req.method() == Method::HEAD, &mode),
-        (&Method::GET, "/_cluster/health") => cluster_health(&mode),
+        (&Method::GET | &Method::HEAD, "/") => root(req.method() == Method::HEAD, &mode, info),
+        (&Method::GET, "/_cluster/health") => cluster_health(&mode, query.local),
         (&Method::GET, p) if p.starts_with("/_cluster/health/") => failure(&mode).unwrap_or_else(|| {
             let list = p.trim_start_matches("/_cluster/health/");
-            apis::index_health(health_body(&mode), list, &mode)
+            apis::index_health(&health_body(&mode), list, &mode)
         }),
         (&Method::GET, p) if p.ends_with("/_ccr/stats") => {
             let state = *shared.ccr.lock().expect("ccr lock");
             failure(&mode).unwrap_or_else(|| apis::ccr_stats(p, state))
         }
+        // The health report is how a cluster without a master explains itself.
+        (&Method::GET, "/_health_report") if mode == Mode::NoMaster => apis::health_report(&mode),
         (&Method::GET, "/_health_report") => failure(&mode).unwrap_or_else(|| apis::health_report(&mode)),
         (&Method::GET, "/_cat/master") => failure(&mode).unwrap_or_else(apis::cat_master),
         (m, _) => json(
@@ -223,18 +117,73 @@ pub(super) async fn handle(req: Request<hyper::body::Incoming>, shared: Arc<Shar
     Ok(resp)
 }
 
-fn root(head: bool, mode: &Mode) -> Resp {
-    if let Some(r) = failure(mode) {
-        return r;
+/// The query parameters the simulator honours.
+struct Query {
+    local: bool,
+    master_timeout: Option<String>,
+    timeout: Option<String>,
+}
+
+impl Query {
+    fn parse(query: Option<&str>) -> Query {
+        let mut q = Query {
+            local: false,
+            master_timeout: None,
+            timeout: None,
+        };
+        for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            match k.as_ref() {
+                "local" => q.local = v.is_empty() || v == "true",
+                "master_timeout" => q.master_timeout = Some(v.into_owned()),
+                "timeout" => q.timeout = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        q
     }
+
+    /// How long a master-routed request waits for a master: `master_timeout`,
+    /// else `timeout` (which bounds the master wait too, as observed on 7.1),
+    /// else 30 s; `None` for `-1` (forever). A value that is not a time is
+    /// the 400 Elasticsearch gives.
+    fn master_wait(&self) -> Result<Option<Duration>, Resp> {
+        let (key, value) = match (&self.master_timeout, &self.timeout) {
+            (Some(v), _) => ("master_timeout", v.as_str()),
+            (None, Some(v)) => ("timeout", v.as_str()),
+            (None, None) => return Ok(Some(Duration::from_secs(30))),
+        };
+        if value == "-1" {
+            return Ok(None);
+        }
+        humantime::parse_duration(value).map(Some).map_err(|_| {
+            let reason = format!(
+                "failed to parse setting [{key}] with value [{value}] as a time value: unit is missing or unrecognized"
+            );
+            let err = serde_json::json!({"type": "illegal_argument_exception", "reason": reason});
+            let body = serde_json::json!({"error": {"root_cause": [err], "type": "illegal_argument_exception",
+                "reason": reason}, "status": 400});
+            json(StatusCode::BAD_REQUEST, body.to_string(), true)
+        })
+    }
+}
+
+/// `GET /` and `HEAD /`. Without a master, 7.0 and later still answer 200 from
+/// the node's local state; 1.x-6.x answer 503 with the info body (PR #29045).
+fn root(head: bool, mode: &Mode, info: &'static str) -> Resp {
+    let no_master = matches!(mode, Mode::NoMaster | Mode::Blocked);
+    let status = if no_master && major_version(info) <= 6 {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if no_master {
+        StatusCode::OK
+    } else if let Some(r) = failure(mode) {
+        return r;
+    } else {
+        StatusCode::OK
+    };
     // GET / is pretty-printed; HEAD / carries the GET length and no body.
-    let body = format!("{INFO}\n");
+    let body = format!("{}\n", info.trim_end());
     let len = body.len();
-    let mut r = json(
-        StatusCode::OK,
-        if head { Body::empty() } else { Body::from(body) },
-        true,
-    );
+    let mut r = json(status, if head { Body::empty() } else { Body::from(body) }, true);
     r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     r
 }
@@ -288,26 +237,35 @@ fn failure(mode: &Mode) -> Option<Resp> {
     })
 }
 
-fn cluster_health(mode: &Mode) -> Resp {
+fn cluster_health(mode: &Mode, local: bool) -> Resp {
+    // `local=true` answers from the node's own state, where the no-master
+    // block forces red (ClusterStateHealth).
+    if local && *mode == Mode::NoMaster {
+        let mut doc: serde_json::Value = serde_json::from_str(&health_body(&Mode::Red)).expect("valid JSON");
+        doc["number_of_nodes"] = serde_json::json!(1);
+        doc["number_of_data_nodes"] = serde_json::json!(1);
+        return json(StatusCode::OK, doc.to_string(), true);
+    }
     if let Some(r) = failure(mode) {
         return r;
     }
     match mode {
         Mode::Timeout408 => json(
             StatusCode::REQUEST_TIMEOUT,
-            YELLOW.replace("\"timed_out\":false", "\"timed_out\":true"),
+            health_body(&Mode::Yellow).replace("\"timed_out\":false", "\"timed_out\":true"),
             true,
         ),
         _ => json(StatusCode::OK, health_body(mode), true),
     }
 }
 
-/// The cluster-health body for a colour mode.
-fn health_body(mode: &Mode) -> &'static str {
+/// The cluster-health body for a colour mode: the captures, re-labelled as the
+/// one simulated cluster (3 nodes; red has lost one); a named fixture as captured.
+fn health_body(mode: &Mode) -> String {
     match mode {
-        Mode::Yellow => YELLOW,
-        Mode::Red => RED,
-        Mode::Fixture(name) => cluster_health_fixture(name).unwrap_or(GREEN),
-        _ => GREEN,
+        Mode::Fixture(name) => cluster_health_fixture(name).unwrap_or(GREEN).to_string(),
+        Mode::Yellow => as_simulated_cluster(YELLOW, 3),
+        Mode::Red => as_simulated_cluster(RED, 2),
+        _ => as_simulated_cluster(GREEN, 3),
     }
 }

@@ -205,6 +205,14 @@ fn shipped_example_config_is_valid() {
     ] {
         assert!(stdout.contains(&format!("check {name} [")), "{stdout}");
     }
+    // Every registered kind is shown working in the example.
+    for kind in healthgate::config::KINDS {
+        assert!(
+            stdout.contains(&format!(" [{}", kind.name)),
+            "no {} check in:\n{stdout}",
+            kind.name
+        );
+    }
 }
 
 #[test]
@@ -242,7 +250,7 @@ fn demo_follows_the_simulated_cluster() {
     use std::io::Write;
     writeln!(stdin, "red").unwrap();
     let red = ok && wait_for("GET /healthz -> 503");
-    let reason = red && wait_for("is red, 15 nodes");
+    let reason = red && wait_for("is red, 2 nodes");
     crate::support::process::signal(&child, Signal::TERM);
     let status = child.wait().unwrap();
     assert!(ok && red && reason, "demo output:\n{}", seen.join("\n"));

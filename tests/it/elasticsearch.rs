@@ -21,13 +21,23 @@ async fn green_yellow_red_map_to_status_codes() {
         })
         .await;
     assert_eq!(a.json["checks"][KEY][0]["observedValue"], "green");
+    assert!(
+        output_of(&a, KEY).contains("cluster \"elasticsearch\" is green, 3 nodes"),
+        "{}",
+        a.body
+    );
 
     sim.set_mode(Mode::Yellow).await.unwrap();
     let a = app
         .wait_for("/healthz", Duration::from_secs(3), |a| a.json["status"] == "warn")
         .await;
     assert_eq!(a.status, 200, "warn answers 200 by default");
-    assert!(output_of(&a, KEY).contains("is yellow"));
+    // One cluster changing colour: same name, same nodes.
+    assert!(
+        output_of(&a, KEY).contains("cluster \"elasticsearch\" is yellow, 3 nodes"),
+        "{}",
+        a.body
+    );
 
     sim.set_mode(Mode::Red).await.unwrap();
     let a = app
@@ -35,7 +45,7 @@ async fn green_yellow_red_map_to_status_codes() {
         .await;
     assert_eq!(a.json["status"], "fail");
     assert!(
-        output_of(&a, KEY).contains("is red, 15 nodes (10 data), 62 unassigned shards"),
+        output_of(&a, KEY).contains("cluster \"elasticsearch\" is red, 2 nodes (2 data), 62 unassigned shards"),
         "{}",
         a.body
     );
@@ -56,7 +66,12 @@ async fn yellow_can_be_configured_to_fail() {
         .await;
     assert_eq!(a.status, 503);
     assert_eq!(status_of(&a, KEY), "fail");
-    assert!(output_of(&a, KEY).contains("is yellow"));
+    // One cluster changing colour: same name, same nodes.
+    assert!(
+        output_of(&a, KEY).contains("cluster \"elasticsearch\" is yellow, 3 nodes"),
+        "{}",
+        a.body
+    );
 }
 
 #[tokio::test]
@@ -221,9 +236,84 @@ async fn ping_mode_uses_head_root() {
         .as_str()
         .unwrap()
         .contains("answered HEAD / with 200"));
+    // Elasticsearch 7 and later answer `GET /` from the node's local state
+    // without an elected master; 6.x answered 503 with the info body.
     sim.set_mode(Mode::NoMaster).await.unwrap();
-    app.wait_for("/healthz", Duration::from_secs(3), |a| a.status == 503)
+    let since = sim.requests();
+    app.wait_for("/healthz", Duration::from_secs(3), |_| sim.requests() >= since + 3)
         .await;
+    let a = app.get("/healthz").await;
+    assert_eq!(a.status, 200, "8.x pings fine without a master: {}", a.body);
+    sim.set_version("6.3.2").unwrap();
+    let a = app
+        .wait_for("/healthz", Duration::from_secs(3), |a| a.status == 503)
+        .await;
+    assert!(
+        a.json["checks"]["es:responseTime"][0]["output"]
+            .as_str()
+            .unwrap()
+            .contains("503"),
+        "{}",
+        a.body
+    );
+    sim.set_mode(Mode::Green).await.unwrap();
+    app.wait_for("/healthz", Duration::from_secs(3), |a| a.status == 200)
+        .await;
+}
+
+/// Without a master, a real cluster answers master-routed requests only after
+/// `master_timeout` (30 s by default). The check bounds that wait inside its
+/// own timeout, so the reason names the cause instead of "timed out".
+#[tokio::test]
+async fn no_master_is_named_within_the_timeout_not_timed_out() {
+    let sim = spawn_sim().await;
+    sim.set_mode(Mode::NoMaster).await.unwrap();
+    for mode in [
+        "",
+        "mode = \"index_health\"\nindices = [\"orders\"]",
+        "mode = \"master\"",
+        "mode = \"ccr\"",
+    ] {
+        let app = spawn_app(&es_check("es", &[sim.url()], "1s", "600ms", mode)).await;
+        let first = |a: &Answer| a.json["checks"].as_object().unwrap().values().next().unwrap()[0].clone();
+        let a = app
+            .wait_for("/healthz", Duration::from_secs(4), |a| first(a)["status"] == "fail")
+            .await;
+        let out = first(&a)["output"].as_str().unwrap().to_string();
+        assert!(out.contains("no elected master"), "{mode}: {out}");
+        assert!(!out.contains("timed out"), "{mode}: {out}");
+        app.stop().await;
+    }
+}
+
+/// The simulator waits as Elasticsearch does: `master_timeout`, else `timeout`,
+/// else 30 s; `local=true` answers at once from the node's own state (red).
+#[tokio::test]
+async fn simulator_without_master_waits_master_timeout() {
+    let sim = spawn_sim().await;
+    sim.set_mode(Mode::NoMaster).await.unwrap();
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    let timed = async |q: &str| {
+        let t = Instant::now();
+        let r = c.get(format!("{}/_cluster/health{q}", sim.url())).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap(), t.elapsed())
+    };
+    let (status, body, took) = timed("?master_timeout=300ms").await;
+    assert_eq!(status, 503);
+    assert!(body.contains("master_not_discovered_exception"), "{body}");
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    let (status, _, took) = timed("?timeout=200ms").await;
+    assert_eq!(status, 503);
+    assert!(took >= Duration::from_millis(200), "{took:?}");
+    let (status, body, took) = timed("?local=true").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"status\":\"red\""), "{body}");
+    assert!(took < Duration::from_millis(200), "{took:?}");
+    let (status, body, _) = timed("?master_timeout=2x").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("failed to parse setting [master_timeout]"), "{body}");
+    let slow = tokio::time::timeout(Duration::from_secs(1), timed("")).await;
+    assert!(slow.is_err(), "the default wait is 30 s");
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ mod faults;
 mod haproxy;
 mod hostile;
 mod hung;
+mod kinds;
 mod packaging;
 mod probes;
 mod prometheus;

@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::client::Answer;
-use super::errors::{describe, one_line};
+use super::errors::describe;
+use crate::checks::transport::one_line;
 use crate::checks::{Fact, Observed, Outcome};
 use crate::config::EsConfig;
 use crate::status::Status;

@@ -17,7 +17,8 @@ use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::{Method, StatusCode, Url};
 use tokio::time::Instant;
 
-use crate::checks::body::{describe_reqwest_error, node_label, read_capped};
+use crate::checks::body::{describe_reqwest_error, read_capped};
+use crate::config::node_label;
 use crate::config::{EsAuth, EsConfig};
 
 /// One HTTP answer from one node.
@@ -69,6 +70,9 @@ pub struct EsClient {
     max_body: usize,
     auth: EsAuth,
     api_key: Option<HeaderValue>,
+    /// Query parameters that bound the server's own waits, set per request to
+    /// most of the node's share of the budget.
+    waits: &'static [&'static str],
 }
 
 /// One HTTP client (and connection pool) per distinct TLS setup, shared by every
@@ -112,8 +116,10 @@ fn shared_client(ca_file: Option<&std::path::Path>, insecure: bool) -> Result<re
 
 impl EsClient {
     /// Builds the client for `path_and_query` on every node; fails on an
-    /// unreadable or invalid CA file.
-    pub fn new(cfg: &EsConfig, path_and_query: &str) -> Result<Self, String> {
+    /// unreadable or invalid CA file. `waits` names the API's wait parameters
+    /// (`master_timeout`, `timeout`), sent with every request so that the
+    /// server answers within the check's budget.
+    pub fn new(cfg: &EsConfig, path_and_query: &str, waits: &'static [&'static str]) -> Result<Self, String> {
         // Joined once, not per round: URL parsing was 2 % of a round's work.
         let targets = cfg
             .urls
@@ -141,7 +147,22 @@ impl EsClient {
             max_body: cfg.max_body_bytes,
             auth: cfg.auth.clone(),
             api_key,
+            waits,
         })
+    }
+
+    /// `url` with the wait parameters set to three quarters of `share`, which
+    /// leaves the answer a quarter to travel back.
+    fn url_within(&self, url: &Url, share: Duration) -> Url {
+        let mut url = url.clone();
+        if !self.waits.is_empty() {
+            let ms = format!("{}ms", (share.as_millis() * 3 / 4).max(1));
+            let mut q = url.query_pairs_mut();
+            for key in self.waits {
+                q.append_pair(key, &ms);
+            }
+        }
+        url
     }
 
     /// Sends `method` for the client's path to the nodes in order within `budget`.
@@ -152,7 +173,7 @@ impl EsClient {
             let node = node.clone();
             let left = deadline.saturating_duration_since(Instant::now());
             let share = left / (self.targets.len() - i) as u32;
-            let mut req = self.http.request(method.clone(), url.clone());
+            let mut req = self.http.request(method.clone(), self.url_within(url, share));
             if let EsAuth::Basic { username, password } = &self.auth {
                 req = req.basic_auth(username, Some(password.expose()));
             }

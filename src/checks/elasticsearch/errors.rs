@@ -4,29 +4,7 @@
 //! `{"error":"AuthenticationException[...]","status":401}` (1.x Shield), and plain
 //! text (`Unauthorized`, `OpenSearch Security not initialized.`), or nothing.
 
-/// Longest upstream text quoted in a reason, in bytes (not characters: invalid
-/// UTF-8 becomes U+FFFD, three bytes each, and bodies must stay small).
-const MAX_QUOTE: usize = 240;
-
-/// One line of printable text, cut at `MAX_QUOTE` bytes on a character boundary.
-pub fn one_line(text: &str) -> String {
-    let cleaned: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if cleaned.len() > MAX_QUOTE {
-        let end = (0..=MAX_QUOTE)
-            .rev()
-            .find(|&i| cleaned.is_char_boundary(i))
-            .unwrap_or(0);
-        format!("{}...", &cleaned[..end])
-    } else {
-        cleaned
-    }
-}
+use crate::checks::transport::one_line;
 
 /// The error type and reason found in a body, if any.
 pub fn error_detail(body: &[u8]) -> Option<(Option<String>, Option<String>)> {

@@ -5,7 +5,8 @@
 use serde::Deserialize;
 
 use super::client::Answer;
-use super::errors::{describe, one_line};
+use super::errors::describe;
+use crate::checks::transport::one_line;
 use crate::checks::{Fact, Observed, Outcome};
 
 /// The request path.

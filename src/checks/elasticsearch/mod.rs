@@ -40,17 +40,23 @@ pub struct ElasticsearchCheck {
 impl ElasticsearchCheck {
     /// Builds the check and its client.
     pub fn new(cfg: &EsConfig) -> Result<Self, String> {
-        let path = match cfg.mode {
-            EsMode::Ping => "/".to_string(),
-            EsMode::ClusterHealth if cfg.local => "/_cluster/health?local=true".to_string(),
-            EsMode::ClusterHealth => "/_cluster/health".to_string(),
-            EsMode::Ccr => ccr::path(cfg),
-            EsMode::HealthReport => report::PATH.to_string(),
-            EsMode::IndexHealth => indices::path(cfg),
-            EsMode::Master => master::PATH.to_string(),
+        // The wait parameters each API has: a request that the node forwards to
+        // the elected master waits `master_timeout` (30 s by default) for one;
+        // sent inside the round's budget, a missing master is reported as such
+        // (503 master_not_discovered_exception) instead of as a timeout.
+        const MASTER: &[&str] = &["master_timeout", "timeout"];
+        let (path, waits): (String, &'static [&'static str]) = match cfg.mode {
+            EsMode::Ping => ("/".into(), &[]),
+            EsMode::ClusterHealth if cfg.local => ("/_cluster/health?local=true".into(), &[]),
+            EsMode::ClusterHealth => ("/_cluster/health".into(), MASTER),
+            EsMode::Ccr if cfg.followers.is_empty() => (ccr::path(cfg), MASTER),
+            EsMode::Ccr => (ccr::path(cfg), &["timeout"]),
+            EsMode::HealthReport => (report::PATH.into(), &["timeout"]),
+            EsMode::IndexHealth => (indices::path(cfg), MASTER),
+            EsMode::Master => (master::PATH.into(), &["master_timeout"]),
         };
         Ok(ElasticsearchCheck {
-            client: EsClient::new(cfg, &path)?,
+            client: EsClient::new(cfg, &path, waits)?,
             cfg: cfg.clone(),
         })
     }
@@ -59,9 +65,9 @@ impl ElasticsearchCheck {
         let started = tokio::time::Instant::now();
         match self.client.request(Method::HEAD, budget).await {
             Ok(a) if a.status.is_success() => {
-                let ms = started.elapsed().as_secs_f64() * 1000.0;
+                let elapsed = started.elapsed();
                 Outcome::pass(format!("{} answered HEAD / with {}", a.node, a.status.as_u16()))
-                    .with_observed(Observed::Number((ms * 10.0).round() / 10.0, "ms"))
+                    .with_observed(Observed::millis(elapsed))
             }
             Ok(a) => Outcome::fail(errors::describe(a.status.as_u16(), &a.body, &a.node)),
             Err(e) => unreachable(e),

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::client::Answer;
-use super::errors::{describe, error_detail, one_line};
+use super::errors::{describe, error_detail};
+use crate::checks::transport::one_line;
 use crate::checks::{Fact, Observed, Outcome};
 use crate::config::EsConfig;
 use crate::status::Status;
