@@ -10,7 +10,9 @@
 //!
 //! | module | what lives there |
 //! | --- | --- |
-//! | [`config`] | TOML/YAML + environment layering, validated into domain types; every error names its key |
+//! | [`status`] | the leaf every layer shares: `Status` (pass, warn, fail) and `State` (or unknown) |
+//! | [`secret`] | `Secret` (never printed) and `Redactor` (scrubs secrets from reasons) |
+//! | [`config`] | TOML/YAML + environment layering, validated into domain types; every error names its key; `kinds`, the registry of check kinds |
 //! | [`checks`] | the [`checks::Check`] trait, one module per kind (`elasticsearch`, `http`, `tcp`, `postgres`, `mysql`, `redis`, `memcached`, `dns`, `exec`), and `transport`: one vocabulary for transport failures |
 //! | [`reload`] | SIGHUP / `POST /admin/reload`: re-read the file, keep unchanged checks and their state |
 //! | [`scheduler`] | owns time: interval, timeout, jitter; one task per check, never two rounds at once |

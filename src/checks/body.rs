@@ -41,7 +41,7 @@ pub async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Byte
 
 /// The first bytes of a body, for a reason: at most `n` bytes and at most `within`,
 /// whatever the server does (an empty prefix when it sends nothing in time).
-pub async fn read_prefix(mut resp: reqwest::Response, n: usize, within: std::time::Duration) -> Bytes {
+pub(crate) async fn read_prefix(mut resp: reqwest::Response, n: usize, within: std::time::Duration) -> Bytes {
     let mut buf = BytesMut::new();
     let _ = tokio::time::timeout(within, async {
         while buf.len() < n {
@@ -58,7 +58,7 @@ pub async fn read_prefix(mut resp: reqwest::Response, n: usize, within: std::tim
 /// A short description of a transport error, walking the source chain for the
 /// root cause (`connection refused`, `certificate verify failed`, ...) and never
 /// including the URL (which reqwest prints with its query string).
-pub fn describe_reqwest_error(e: &reqwest::Error) -> String {
+pub(crate) fn describe_reqwest_error(e: &reqwest::Error) -> String {
     let mut root: &dyn std::error::Error = e;
     while let Some(src) = root.source() {
         root = src;

@@ -35,16 +35,27 @@ pub use body::{read_capped, BodyError};
 pub enum Fact {
     /// Cluster colour: 0 green, 1 yellow, 2 red.
     EsClusterStatus,
+    /// Cluster health `number_of_nodes`.
     EsNodes,
+    /// Cluster health `number_of_data_nodes`.
     EsDataNodes,
+    /// Cluster health `active_shards`.
     EsActiveShards,
+    /// Cluster health `active_primary_shards`.
     EsActivePrimaryShards,
+    /// Cluster health `relocating_shards`.
     EsRelocatingShards,
+    /// Cluster health `initializing_shards`.
     EsInitializingShards,
+    /// Cluster health `unassigned_shards`.
     EsUnassignedShards,
+    /// Cluster health `delayed_unassigned_shards`.
     EsDelayedUnassignedShards,
+    /// Cluster health `active_shards_percent_as_number`.
     EsActiveShardsPercent,
+    /// Cluster health `number_of_pending_tasks`.
     EsPendingTasks,
+    /// Cluster health `task_max_waiting_in_queue_millis`, in seconds.
     EsMaxTaskWaitSeconds,
     /// CCR: operations the follower is behind its leader (max over shards); per follower.
     EsCcrLagOperations,

@@ -1,7 +1,7 @@
 //! `kind = "postgres"`: connect, run a query (default `SELECT 1`), optionally check
 //! the role (`pg_is_in_recovery()`) and a replica's replay lag.
 //!
-//! One connection is kept across rounds ([`super::reused`]) and replaced when it
+//! One connection is kept across rounds (`checks::reused`) and replaced when it
 //! breaks or when a round was cut off mid-query. A connection cut off mid-query
 //! is not left behind: its I/O task is aborted (tokio-postgres would otherwise
 //! wait for the answer forever, one task and one socket per round while the

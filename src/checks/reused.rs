@@ -13,7 +13,7 @@ struct Slot<C> {
 }
 
 /// A connection reused across rounds.
-pub struct Reused<C> {
+pub(super) struct Reused<C> {
     slot: Mutex<Slot<C>>,
 }
 
@@ -32,7 +32,7 @@ impl<C: Send> Reused<C> {
     /// Runs `probe` on the kept connection (connecting first when there is none,
     /// when `usable` says it is broken, or when the last round was cut off). The
     /// connection is kept only when the probe succeeds.
-    pub async fn run<T, E>(
+    pub(super) async fn run<T, E>(
         &self,
         usable: impl Fn(&C) -> bool,
         connect: impl AsyncFnOnce() -> Result<C, E>,

@@ -3,8 +3,8 @@
 //!
 //! Validation collects *every* problem before giving up, each prefixed with its key
 //! path (`checks[1].timeout: invalid duration "2x"`), so an operator fixes a file in
-//! one pass. The raw layers are merged by the `config` crate ([`source`]); the
-//! walk over the merged tree is ours ([`fields`]) because serde stops at the first
+//! one pass. The raw layers are merged by the `config` crate (`config::source`); the
+//! walk over the merged tree is ours (`config::fields`) because serde stops at the first
 //! error and cannot name array positions.
 
 mod fields;

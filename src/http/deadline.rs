@@ -27,7 +27,7 @@ use tokio::time::Instant;
 
 /// The deadline of one connection for its next complete request head.
 #[derive(Debug)]
-pub struct HeadDeadline {
+pub(super) struct HeadDeadline {
     opened: Instant,
     timeout: Duration,
     /// The deadline, in milliseconds since `opened`.
@@ -38,7 +38,7 @@ pub struct HeadDeadline {
 
 impl HeadDeadline {
     /// A deadline `timeout` from now.
-    pub fn new(timeout: Duration) -> Arc<Self> {
+    pub(super) fn new(timeout: Duration) -> Arc<Self> {
         let d = Arc::new(HeadDeadline {
             opened: Instant::now(),
             timeout,
@@ -50,12 +50,12 @@ impl HeadDeadline {
     }
 
     /// A request head arrived and its answer is being prepared.
-    pub fn request_started(&self) {
+    pub(super) fn request_started(&self) {
         self.busy.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The answer to a request is ready: the next head is due `timeout` from now.
-    pub fn request_answered(&self) {
+    pub(super) fn request_answered(&self) {
         self.busy.fetch_sub(1, Ordering::Relaxed);
         self.rearm();
     }
@@ -63,7 +63,7 @@ impl HeadDeadline {
     /// An answer produced without yielding was ready at `at`: the next head is
     /// due `timeout` after that. Such an answer takes microseconds, so it needs
     /// no busy spell around it (the probe path saves two atomic updates).
-    pub fn answered_at(&self, at: Instant) {
+    pub(super) fn answered_at(&self, at: Instant) {
         self.rearm_from(at);
     }
 
@@ -84,7 +84,7 @@ impl HeadDeadline {
     }
 
     /// Resolves once the deadline passes with no request in progress.
-    pub async fn missed(&self) {
+    pub(super) async fn missed(&self) {
         loop {
             let at = self.opened + Duration::from_millis(self.at_ms.load(Ordering::Relaxed));
             let busy = self.busy.load(Ordering::Relaxed) > 0;
@@ -99,14 +99,14 @@ impl HeadDeadline {
 }
 
 /// A connection's stream that moves its deadline on every write.
-pub struct Watched<S> {
+pub(super) struct Watched<S> {
     inner: S,
     deadline: Arc<HeadDeadline>,
 }
 
 impl<S> Watched<S> {
     /// Wraps `inner`.
-    pub fn new(inner: S, deadline: Arc<HeadDeadline>) -> Self {
+    pub(super) fn new(inner: S, deadline: Arc<HeadDeadline>) -> Self {
         Watched { inner, deadline }
     }
 }

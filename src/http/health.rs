@@ -1,7 +1,5 @@
 //! `/healthz`, `/readyz` and their per-check forms.
 
-use std::time::Instant;
-
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -12,14 +10,7 @@ use super::{error_answer, send, Answer, AppState};
 
 /// The aggregate answer (routed; the probe fast path calls [`respond`] directly).
 pub(super) async fn aggregate(State(app): State<AppState>, req: Request) -> Response {
-    let t = Instant::now();
-    let resp = respond(&app, req.uri(), req.headers());
-    app.metrics.record_http(
-        route(req.uri(), false),
-        resp.status().as_u16(),
-        t.elapsed().as_secs_f64(),
-    );
-    resp.map(Body::new)
+    respond(&app, req.uri(), req.headers()).map(Body::new)
 }
 
 /// `/healthz` or `/readyz` with its query, from the current snapshot. The caller
@@ -46,7 +37,6 @@ pub(super) async fn one(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let t = Instant::now();
     if let Some(resp) = query_too_long(&uri) {
         return resp.map(Body::new);
     }
@@ -56,8 +46,6 @@ pub(super) async fn one(
         Some(p) => send(p),
         None => error_answer(StatusCode::NOT_FOUND, "no check with that name"),
     };
-    app.metrics
-        .record_http(route(&uri, true), resp.status().as_u16(), t.elapsed().as_secs_f64());
     resp.map(Body::new)
 }
 
@@ -67,13 +55,4 @@ const MAX_QUERY: usize = 2048;
 fn query_too_long(uri: &Uri) -> Option<Answer> {
     (uri.query().map_or(0, str::len) > MAX_QUERY)
         .then(|| error_answer(StatusCode::URI_TOO_LONG, "query string too long (at most 2048 bytes)"))
-}
-
-fn route(uri: &Uri, one: bool) -> &'static str {
-    match (uri.path().starts_with("/readyz"), one) {
-        (false, false) => "/healthz",
-        (true, false) => "/readyz",
-        (false, true) => "/healthz/{check}",
-        (true, true) => "/readyz/{check}",
-    }
 }

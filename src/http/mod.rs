@@ -8,6 +8,11 @@
 //! | `GET/HEAD /livez` | 200 whenever the process serves; never looks at checks |
 //! | `GET /metrics` | Prometheus text format |
 //! | `GET/POST/DELETE /admin/maintenance` | maintenance window (bearer token; off without one) |
+//! | `POST /admin/reload` | re-read the configuration file, like SIGHUP (bearer token) |
+//!
+//! Routed requests are counted by one layer ([`router`]), under their matched
+//! route; the probe fast path (`probe`) answers before the router and counts
+//! its own.
 
 mod admin;
 mod deadline;
@@ -112,7 +117,40 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(CatchPanicLayer::custom(PanicToError(state.metrics.clone())))
+        .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), record))
         .with_state(state)
+}
+
+/// The routes requests are counted under: the router's own patterns, so the
+/// label is bounded whatever the client asks for; `other` for the fallback.
+const ROUTES: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/healthz/{check}",
+    "/readyz/{check}",
+    "/livez",
+    "/metrics",
+    "/admin/maintenance",
+    "/admin/reload",
+];
+
+/// Counts every routed request once, under its matched route (the probe fast
+/// path, which answers before the router, counts its own).
+async fn record(
+    axum::extract::State(metrics): axum::extract::State<Arc<Metrics>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .and_then(|p| ROUTES.iter().find(|r| **r == p.as_str()))
+        .copied()
+        .unwrap_or("other");
+    let t = Instant::now();
+    let resp = next.run(req).await;
+    metrics.record_http(route, resp.status().as_u16(), t.elapsed().as_secs_f64());
+    resp
 }
 
 /// The last line of defence: a handler panic becomes a 500 and is counted
@@ -180,11 +218,8 @@ fn json_error(status: StatusCode, message: &str) -> Response {
     error_answer(status, message).map(axum::body::Body::new)
 }
 
-async fn livez(axum::extract::State(app): axum::extract::State<AppState>) -> Response {
-    let t = Instant::now();
-    let resp = live();
-    app.metrics.record_http("/livez", 200, t.elapsed().as_secs_f64());
-    resp.map(axum::body::Body::new)
+async fn livez() -> Response {
+    live().map(axum::body::Body::new)
 }
 
 /// Liveness is a constant: serving this answer is the proof of life.
@@ -193,7 +228,6 @@ fn live() -> Answer {
 }
 
 async fn metrics(axum::extract::State(app): axum::extract::State<AppState>) -> Response {
-    let t = Instant::now();
     let snap = app.snapshot.load_full();
     // Encoding grows with the check count (milliseconds for a thousand checks):
     // off the probe thread, so probes never queue behind a scrape. One encode at
@@ -210,12 +244,10 @@ async fn metrics(axum::extract::State(app): axum::extract::State<AppState>) -> R
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
-    app.metrics.record_http("/metrics", 200, t.elapsed().as_secs_f64());
     resp
 }
 
-async fn not_found(axum::extract::State(app): axum::extract::State<AppState>) -> Response {
-    app.metrics.record_http("other", 404, 0.0);
+async fn not_found() -> Response {
     json_error(
         StatusCode::NOT_FOUND,
         "no such route; try /healthz, /readyz, /livez or /metrics",

@@ -5,7 +5,7 @@
 //! gets, so these three routes skip what the router costs per request (route
 //! matching, extractor copies of the URI and headers, the peer-address extension).
 //! The answers are the same bytes the routed handlers send: both call
-//! [`super::health::respond`]. Everything else (per-check routes, `/metrics`,
+//! `http::health::respond`. Everything else (per-check routes, `/metrics`,
 //! `/admin`, unknown paths, other methods) goes through the router, and the
 //! router keeps these routes too, so `router(state)` alone is the whole API.
 

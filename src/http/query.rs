@@ -6,7 +6,7 @@ use crate::snapshot::Format;
 
 /// Parsed health-request options.
 #[derive(Debug, Default, PartialEq)]
-pub struct HealthQuery {
+pub(super) struct HealthQuery {
     /// `?verbose` (Kubernetes style).
     pub verbose: bool,
     /// `?format=text|json`.
@@ -18,7 +18,7 @@ pub struct HealthQuery {
 impl HealthQuery {
     /// Parses the raw query string. Unknown parameters are ignored so probes with
     /// cache-busting parameters keep working.
-    pub fn parse(raw: Option<&str>) -> HealthQuery {
+    pub(super) fn parse(raw: Option<&str>) -> HealthQuery {
         let mut q = HealthQuery::default();
         let Some(raw) = raw else { return q };
         for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
@@ -41,7 +41,7 @@ impl HealthQuery {
     }
 
     /// The body format: `?verbose` wins, then `?format=`, then `Accept: text/plain`.
-    pub fn format(&self, headers: &HeaderMap) -> Format {
+    pub(super) fn format(&self, headers: &HeaderMap) -> Format {
         if self.verbose {
             return Format::Verbose;
         }

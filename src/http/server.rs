@@ -4,7 +4,7 @@
 //! - at most `max_connections` connections at once; one more is accepted and
 //!   closed at once (shed, not queued), so probes never wait behind a flood;
 //! - request headers must arrive within `header_read_timeout` (slowloris; see
-//!   [`super::deadline`] for why this is not hyper's own timer);
+//!   `http::deadline` for why this is not hyper's own timer);
 //! - at most 64 request headers and 16 KiB of request head (431 beyond);
 //! - probes (`/healthz`, `/readyz`, `/livez`) are answered by [`super::probe`]
 //!   before the router.

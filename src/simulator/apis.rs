@@ -11,9 +11,9 @@ use super::fixtures::{fixture_value, json, Resp};
 use super::{CcrState, Mode};
 
 /// Indices that exist in the simulated cluster.
-pub const INDICES: &[&str] = &["orders", "logs", "follower_index"];
+pub(super) const INDICES: &[&str] = &["orders", "logs", "follower_index"];
 /// The only follower index.
-pub const FOLLOWER: &str = "follower_index";
+pub(super) const FOLLOWER: &str = "follower_index";
 
 fn colour(mode: &Mode) -> &'static str {
     match mode {
@@ -56,7 +56,7 @@ fn follower_entry(state: CcrState) -> Option<Value> {
 }
 
 /// `GET /_ccr/stats` and `GET /<indices>/_ccr/stats`.
-pub fn ccr_stats(path: &str, state: CcrState) -> Resp {
+pub(super) fn ccr_stats(path: &str, state: CcrState) -> Resp {
     let entry = follower_entry(state);
     if path == "/_ccr/stats" {
         let mut doc = fixture_value("ccr-stats/elasticsearch-docs-ccr_stats.json");
@@ -80,7 +80,7 @@ pub fn ccr_stats(path: &str, state: CcrState) -> Resp {
 
 /// `GET /_health_report`: the 8.7 capture, with `shards_availability` turned
 /// yellow or red as the documentation describes.
-pub fn health_report(mode: &Mode) -> Resp {
+pub(super) fn health_report(mode: &Mode) -> Resp {
     let mut doc = fixture_value("health-report/elasticsearch-8.7.0-green-exporter.json");
     let c = colour(mode);
     doc["status"] = json!(c);
@@ -116,7 +116,7 @@ pub fn health_report(mode: &Mode) -> Resp {
 
 /// `GET /_cluster/health/<indices>?level=indices`: a missing index makes the
 /// answer red and is absent from `indices`.
-pub fn index_health(base: &str, list: &str, mode: &Mode) -> Resp {
+pub(super) fn index_health(base: &str, list: &str, mode: &Mode) -> Resp {
     let mut doc: Value = serde_json::from_str(base).unwrap_or_else(|_| json!({}));
     let c = colour(mode);
     let mut indices = serde_json::Map::new();
@@ -156,7 +156,7 @@ pub fn index_health(base: &str, list: &str, mode: &Mode) -> Resp {
 }
 
 /// `GET /_cat/master?format=json`.
-pub fn cat_master() -> Resp {
+pub(super) fn cat_master() -> Resp {
     let body = include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/fixtures/es/cat-master/elasticsearch-docs-format_json.json"

@@ -101,7 +101,7 @@ pub(super) const FORBIDDEN: &str =
     fixture!("errors/elasticsearch-8.x-403-security_exception-cluster_monitor_main.json");
 
 /// Looks up a cluster-health fixture by file name.
-pub fn cluster_health_fixture(name: &str) -> Option<&'static str> {
+pub(super) fn cluster_health_fixture(name: &str) -> Option<&'static str> {
     CLUSTER_HEALTH_FIXTURES
         .iter()
         .find(|(n, _)| *n == name)

@@ -90,7 +90,12 @@ pub(super) async fn handle(req: Request<hyper::body::Incoming>, shared: Arc<Shar
         match query.master_wait() {
             Ok(Some(wait)) => tokio::time::sleep(wait).await,
             Ok(None) => std::future::pending::<()>().await,
-            Err(bad) => return Ok(bad),
+            Err(reason) => {
+                let err = serde_json::json!({"type": "illegal_argument_exception", "reason": reason});
+                let body = serde_json::json!({"error": {"root_cause": [err], "type": "illegal_argument_exception",
+                    "reason": reason}, "status": 400});
+                return Ok(json(StatusCode::BAD_REQUEST, body.to_string(), true));
+            }
         }
     }
     let resp = match (req.method(), path) {
@@ -144,9 +149,9 @@ impl Query {
 
     /// How long a master-routed request waits for a master: `master_timeout`,
     /// else `timeout` (which bounds the master wait too, as observed on 7.1),
-    /// else 30 s; `None` for `-1` (forever). A value that is not a time is
-    /// the 400 Elasticsearch gives.
-    fn master_wait(&self) -> Result<Option<Duration>, Resp> {
+    /// else 30 s; `None` for `-1` (forever). A value that is not a time gives
+    /// the reason of Elasticsearch's 400.
+    fn master_wait(&self) -> Result<Option<Duration>, String> {
         let (key, value) = match (&self.master_timeout, &self.timeout) {
             (Some(v), _) => ("master_timeout", v.as_str()),
             (None, Some(v)) => ("timeout", v.as_str()),
@@ -156,13 +161,9 @@ impl Query {
             return Ok(None);
         }
         humantime::parse_duration(value).map(Some).map_err(|_| {
-            let reason = format!(
+            format!(
                 "failed to parse setting [{key}] with value [{value}] as a time value: unit is missing or unrecognized"
-            );
-            let err = serde_json::json!({"type": "illegal_argument_exception", "reason": reason});
-            let body = serde_json::json!({"error": {"root_cause": [err], "type": "illegal_argument_exception",
-                "reason": reason}, "status": 400});
-            json(StatusCode::BAD_REQUEST, body.to_string(), true)
+            )
         })
     }
 }

@@ -28,7 +28,7 @@ pub const TEXT: &str = "text/plain; charset=utf-8";
 pub enum Format {
     /// `application/health+json`.
     Json = 0,
-    /// `OK` on a 2xx answer, else `FAIL`/`DRAINING`/`MAINT` (see [`word`]), for
+    /// `OK` on a 2xx answer, else `FAIL`/`DRAINING`/`MAINT` (see `render::word`), for
     /// consumers that match the body.
     Text = 1,
     /// Kubernetes-style `[+]name ok` lines.
@@ -159,7 +159,7 @@ pub(super) fn agent_line(checks: &[&CheckView], ov: Option<&Override>, replies: 
 }
 
 /// The health+json body.
-pub fn render_health(checks: &[&CheckView], ov: Option<&Override>, status: Status, details: bool) -> Bytes {
+pub(super) fn render_health(checks: &[&CheckView], ov: Option<&Override>, status: Status, details: bool) -> Bytes {
     let body = Health {
         status: status.as_str(),
         version: "1",

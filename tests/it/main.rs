@@ -5,6 +5,11 @@
 //! HAProxy, Prometheus, nginx) need them installed: `./scripts/test` installs
 //! them, as root, from Debian's packages.
 
+// Test code may unwrap (a panic is how a test fails), block on sleeps (it is
+// the client, not a runtime serving anything) and mark helpers `pub` inside
+// the private `support` tree (they are shared between test modules).
+#![allow(clippy::unwrap_used, clippy::disallowed_methods, unreachable_pub)]
+
 mod support;
 
 mod admin;

@@ -14,22 +14,38 @@ use crate::status::Status;
 /// The cluster health body. Unknown fields are ignored (ES adds them over time).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct ClusterHealth {
+    /// `cluster_name`.
     pub cluster_name: Option<String>,
+    /// `green`, `yellow` or `red`.
     pub status: String,
+    /// A `wait_for_*` condition was not met in time (0.90-1.x: with HTTP 200).
     #[serde(default)]
     pub timed_out: bool,
+    /// Nodes in the cluster.
     pub number_of_nodes: Option<u64>,
+    /// Data nodes.
     pub number_of_data_nodes: Option<u64>,
+    /// Active primary shards.
     pub active_primary_shards: Option<u64>,
+    /// Active shards, replicas included.
     pub active_shards: Option<u64>,
+    /// Shards moving between nodes.
     pub relocating_shards: Option<u64>,
+    /// Shards being initialised.
     pub initializing_shards: Option<u64>,
+    /// Shards not allocated to any node.
     pub unassigned_shards: Option<u64>,
+    /// Unassigned primaries (ES 8.16+).
     pub unassigned_primary_shards: Option<u64>,
+    /// Unassigned shards whose allocation is delayed (1.7+).
     pub delayed_unassigned_shards: Option<u64>,
+    /// Cluster-level tasks waiting to run.
     pub number_of_pending_tasks: Option<u64>,
+    /// Unfinished shard fetches.
     pub number_of_in_flight_fetch: Option<u64>,
+    /// How long the oldest pending task has waited (2.x+).
     pub task_max_waiting_in_queue_millis: Option<u64>,
+    /// Active shards as a percentage (2.x+; may be the string "NaN").
     #[serde(default, deserialize_with = "number_or_nan")]
     pub active_shards_percent_as_number: Option<f64>,
     /// OpenSearch 1.x+.
@@ -41,8 +57,11 @@ pub struct ClusterHealth {
 /// Cluster colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Colour {
+    /// Every shard allocated.
     Green,
+    /// Every primary allocated, some replicas not.
     Yellow,
+    /// Some primary not allocated.
     Red,
 }
 
