@@ -31,11 +31,7 @@ pub(super) async fn require_token(State(app): State<AppState>, req: Request, nex
             "the admin API is off (no admin token configured)",
         );
     };
-    let ok = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
-        .is_some_and(|t| admin.token.matches(t));
+    let ok = super::bearer(req.headers()).is_some_and(|t| admin.token.matches(t));
     if !ok {
         let peer = req
             .extensions()

@@ -58,13 +58,16 @@ impl DetailsPolicy {
                 let Some(token) = &self.token else {
                     return false;
                 };
-                headers
-                    .get(header::AUTHORIZATION)
-                    .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
-                    .is_some_and(|candidate| token.matches(candidate))
+                bearer(headers).is_some_and(|candidate| token.matches(candidate))
             }
         }
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header: the one parser for
+/// the admin API and the details token.
+fn bearer(headers: &HeaderMap) -> Option<&[u8]> {
+    headers.get(header::AUTHORIZATION)?.as_bytes().strip_prefix(b"Bearer ")
 }
 
 /// What the admin API needs: its token and a way to tell the publisher.

@@ -10,10 +10,12 @@
 
 mod check;
 mod families;
+mod http;
 
 pub use check::CheckSeries;
 use check::{OUTCOMES, STATES};
 use families::FACT_FAMILIES;
+use http::HttpSeries;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -32,16 +34,6 @@ pub const CHECK_DURATION_BUCKETS: &[f64] = &[
 /// Buckets for the sidecar's own HTTP latency, in seconds.
 pub const HTTP_DURATION_BUCKETS: &[f64] = &[0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05];
 
-/// Routes probed often enough that their counters are resolved once.
-const HOT_ROUTES: [&str; 4] = ["/healthz", "/readyz", "/livez", "/metrics"];
-
-struct HotRoute {
-    route: &'static str,
-    ok: prometheus::IntCounter,
-    unavailable: prometheus::IntCounter,
-    duration: prometheus::Histogram,
-}
-
 /// All metric families.
 pub struct Metrics {
     collectors: Vec<Box<dyn prometheus::core::Collector>>,
@@ -58,9 +50,7 @@ pub struct Metrics {
     check_critical: IntGaugeVec,
     es_expected_nodes: GaugeVec,
     facts: Vec<(Fact, GaugeVec)>,
-    http_requests: IntCounterVec,
-    http_duration: HistogramVec,
-    http_panics: prometheus::IntCounter,
+    http: HttpSeries,
     runtime_tasks: IntGauge,
     /// Serialises scrapes (see [`Metrics::scrape_turn`]).
     scrapes: tokio::sync::Mutex<()>,
@@ -70,9 +60,6 @@ pub struct Metrics {
     /// Subjects (follower, index, indicator) seen per check and fact, so a check
     /// removed by a reload can take all its series with it.
     subjects: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<(Fact, String)>>>,
-    /// Children for the probe routes, resolved once: a label lookup hashes and
-    /// takes a lock, which is most of the cost of counting a probe.
-    hot: Vec<HotRoute>,
 }
 
 /// The registry (which rejects duplicate names at start) plus our collectors in
@@ -223,25 +210,7 @@ impl Metrics {
             "Configured min_nodes of an Elasticsearch check (absent when not set).",
             &["check"],
         );
-        let http_requests = counter_vec(
-            &mut r,
-            "healthgate_http_requests_total",
-            "HTTP requests served, by route template and status code.",
-            &["route", "code"],
-        );
-        let http_duration = histogram_vec(
-            &mut r,
-            "healthgate_http_request_duration_seconds",
-            "Time to answer HTTP requests, in seconds.",
-            &["route"],
-            HTTP_DURATION_BUCKETS,
-        );
-        let http_panics = prometheus::IntCounter::new(
-            "healthgate_http_panics_total",
-            "HTTP handler panics caught and answered 500 (should stay 0).",
-        )
-        .expect("valid metric definition");
-        r.add(&http_panics);
+        let http = HttpSeries::declare(&mut r);
         let runtime_tasks = IntGauge::new(
             "healthgate_runtime_alive_tasks",
             "Tasks alive in the runtime that runs the checks: flat in steady state, whatever the dependencies do.",
@@ -266,22 +235,11 @@ impl Metrics {
             check_critical,
             es_expected_nodes,
             facts,
-            hot: HOT_ROUTES
-                .iter()
-                .map(|&route| HotRoute {
-                    route,
-                    ok: http_requests.with_label_values(&[route, "200"]),
-                    unavailable: http_requests.with_label_values(&[route, "503"]),
-                    duration: http_duration.with_label_values(&[route]),
-                })
-                .collect(),
-            http_panics,
+            http,
             runtime_tasks,
             scrapes: tokio::sync::Mutex::new(()),
             checks_runtime: tokio::runtime::Handle::try_current().ok(),
             subjects: Default::default(),
-            http_requests,
-            http_duration,
         }
     }
 
@@ -390,22 +348,12 @@ impl Metrics {
 
     /// Counts a caught handler panic.
     pub fn record_panic(&self) {
-        self.http_panics.inc();
+        self.http.panic();
     }
 
-    /// Counts one HTTP request.
+    /// Counts one HTTP answer under its route template.
     pub fn record_http(&self, route: &'static str, code: u16, seconds: f64) {
-        if let Some(hot) = self.hot.iter().find(|h| h.route == route) {
-            match code {
-                200 => hot.ok.inc(),
-                503 => hot.unavailable.inc(),
-                _ => self.http_requests.with_label_values(&[route, itoa_code(code)]).inc(),
-            }
-            hot.duration.observe(seconds);
-            return;
-        }
-        self.http_requests.with_label_values(&[route, itoa_code(code)]).inc();
-        self.http_duration.with_label_values(&[route]).observe(seconds);
+        self.http.record(route, code, seconds);
     }
 
     /// Waits for the previous scrape's encoding to finish; hold the guard while
@@ -436,27 +384,6 @@ impl Metrics {
             .encode(&families, &mut out)
             .expect("encoding to memory cannot fail");
         out
-    }
-}
-
-/// Status codes as static strings, so the label is bounded and allocation-free.
-fn itoa_code(code: u16) -> &'static str {
-    match code {
-        200 => "200",
-        204 => "204",
-        400 => "400",
-        401 => "401",
-        404 => "404",
-        405 => "405",
-        413 => "413",
-        414 => "414",
-        429 => "429",
-        500 => "500",
-        503 => "503",
-        c if c < 300 => "2xx",
-        c if c < 400 => "3xx",
-        c if c < 500 => "4xx",
-        _ => "5xx",
     }
 }
 
