@@ -237,9 +237,9 @@ class Procs:
                 self.stop(p, signal.SIGKILL)
 
 
-def healthgate_config(tmp, port, es_url, checks, interval="1s", extra_server=""):
+def healthgate_config(tmp, port, es_url, checks, interval="1s", extra_server="", extra_defaults=""):
     lines = [f'[server]\nlisten = "127.0.0.1:{port}"\nshutdown_grace = "0s"\n{extra_server}',
-             f'[defaults]\ninterval = "{interval}"\ntimeout = "500ms"\njitter = "{interval}"\n']
+             f'[defaults]\ninterval = "{interval}"\ntimeout = "500ms"\njitter = "{interval}"\n{extra_defaults}']
     for i in range(checks):
         lines.append(f'[[checks]]\nname = "es{i}"\nkind = "elasticsearch"\nurls = ["{es_url}"]\n')
     path = os.path.join(tmp, f"hg-{checks}-{port}.toml")

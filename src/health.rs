@@ -16,7 +16,11 @@ use tokio::time::Instant;
 
 use crate::checks::Outcome;
 use crate::config::Schedule;
+
+mod tracker;
+
 use crate::status::{State, Status};
+pub use tracker::{Phase, Tracker};
 
 /// One completed run, as the scheduler reports it.
 #[derive(Debug, Clone)]
@@ -41,57 +45,57 @@ pub struct CheckState {
     /// Its reason, shared with every snapshot until the next result (a
     /// publication copies a pointer per check, not the text).
     reason: Arc<str>,
-    /// Status after hysteresis; `None` before the first result.
-    effective: Option<Status>,
-    /// Consecutive non-failing results.
-    pub consecutive_ok: u32,
-    /// Consecutive failing results.
-    pub consecutive_fail: u32,
+    /// Hysteresis, start period and flap detection.
+    tracker: Tracker,
 }
 
 impl CheckState {
-    /// A check with no result yet.
+    /// A check with no result yet, started now.
     pub fn new(schedule: Schedule) -> Self {
+        Self::started_at(schedule, Instant::now())
+    }
+
+    /// A check with no result yet, started at `started` (its start period counts from there).
+    pub fn started_at(schedule: Schedule, started: Instant) -> Self {
         CheckState {
             schedule,
             last: None,
             reason: Arc::from(""),
-            effective: None,
-            consecutive_ok: 0,
-            consecutive_fail: 0,
+            tracker: Tracker::new(schedule, started),
         }
     }
 
     /// Folds in a new result.
     pub fn record(&mut self, rec: Record) {
-        let raw = rec.outcome.status;
-        if raw == Status::Fail {
-            self.consecutive_fail = self.consecutive_fail.saturating_add(1);
-            self.consecutive_ok = 0;
-        } else {
-            self.consecutive_ok = self.consecutive_ok.saturating_add(1);
-            self.consecutive_fail = 0;
-        }
-        self.effective = Some(match self.effective {
-            None => raw,
-            Some(Status::Fail) if raw != Status::Fail => {
-                if self.consecutive_ok >= self.schedule.rise {
-                    raw
-                } else {
-                    Status::Fail
-                }
-            }
-            Some(held @ (Status::Pass | Status::Warn)) if raw == Status::Fail => {
-                if self.consecutive_fail >= self.schedule.fall {
-                    Status::Fail
-                } else {
-                    held
-                }
-            }
-            Some(_) => raw,
-        });
+        self.tracker.observe(rec.outcome.status, rec.at_instant);
         self.reason = Arc::from(rec.outcome.reason.as_str());
         self.last = Some(rec);
+    }
+
+    /// Consecutive non-failing results.
+    pub fn consecutive_ok(&self) -> u32 {
+        self.tracker.consecutive_ok
+    }
+
+    /// Consecutive failing results (the start period's are not counted).
+    pub fn consecutive_fail(&self) -> u32 {
+        self.tracker.consecutive_fail
+    }
+
+    /// Whether the check is flapping (see [`Tracker::state_change_percent`]).
+    pub fn flapping(&self) -> bool {
+        self.tracker.flapping()
+    }
+
+    /// Whether the check is in its start period at `now` (no non-failing result yet).
+    pub fn starting(&self, now: Instant) -> bool {
+        self.tracker.starting(now).is_some() && self.tracker.effective().is_none()
+    }
+
+    /// When the start period ends, while the check is starting at `now`.
+    pub fn start_ends_at(&self, now: Instant) -> Option<Instant> {
+        self.starting(now)
+            .then(|| now + self.tracker.starting(now).unwrap_or_default())
     }
 
     /// Whether the latest result is older than `max_age` at `now`.
@@ -109,15 +113,35 @@ impl CheckState {
 
     /// The reported state: what [`CheckState::report`] gives, without the reason.
     pub fn state(&self, now: Instant) -> State {
-        match self.effective {
+        match self.tracker.effective() {
             None => State::Unknown,
             Some(_) if self.is_stale(now) => State::Known(Status::Fail),
-            Some(effective) => State::Known(effective),
+            Some(effective) => State::Known(self.on_flap(effective)),
+        }
+    }
+
+    /// `on_flap` applied: a flapping check reports at least that status.
+    fn on_flap(&self, effective: Status) -> Status {
+        match self.schedule.flap.on_flap {
+            Some(at_least) if self.tracker.flapping() => effective.max(at_least),
+            _ => effective,
         }
     }
 
     /// The reported state and the reason shown with it.
     pub fn report(&self, now: Instant) -> (State, Arc<str>) {
+        if let Some(left) = self
+            .tracker
+            .starting(now)
+            .filter(|_| self.tracker.effective().is_none())
+        {
+            let secs = left.as_secs_f64().ceil() as u64;
+            let reason = match &self.last {
+                None => format!("starting ({secs} s left)"),
+                Some(_) => format!("starting ({secs} s left): {}", self.reason),
+            };
+            return (State::Unknown, reason.into());
+        }
         let Some(last) = &self.last else {
             return (State::Unknown, Arc::from("no result yet"));
         };
@@ -128,23 +152,33 @@ impl CheckState {
                 format!("stale: last result {} ago", humantime::format_duration(round_ms(age))).into(),
             );
         }
-        let effective = self.effective.expect("a check with a result has an effective status");
+        let Some(effective) = self.tracker.effective() else {
+            // Only the start period's failures so far, and the period is over:
+            // the next result is taken as it is.
+            return (State::Unknown, format!("start period over: {}", self.reason).into());
+        };
         let raw = last.outcome.status;
-        let reason = if effective == Status::Fail && raw != Status::Fail {
+        let t = &self.tracker;
+        let reason: Arc<str> = if effective == Status::Fail && raw != Status::Fail {
             format!(
                 "recovering ({} of {} passes needed): {}",
-                self.consecutive_ok, self.schedule.rise, self.reason
+                t.consecutive_ok, self.schedule.rise, self.reason
             )
             .into()
         } else if effective != Status::Fail && raw == Status::Fail {
             format!(
                 "failing, still counted {} ({} of {} failures needed): {}",
-                effective, self.consecutive_fail, self.schedule.fall, self.reason
+                effective, t.consecutive_fail, self.schedule.fall, self.reason
             )
             .into()
         } else {
             self.reason.clone()
         };
+        let shown = self.on_flap(effective);
+        if shown != effective {
+            let reason = format!("flapping ({:.0} % state change): {reason}", t.state_change_percent());
+            return (State::Known(shown), reason.into());
+        }
         (State::Known(effective), reason)
     }
 }

@@ -76,11 +76,19 @@ pub struct CheckInfo {
     pub max_age: std::time::Duration,
     /// `min_nodes` of an Elasticsearch check, exported for alert rules.
     pub expected_nodes: Option<u64>,
+    /// Its dependency targets (`host:port`), for the upstream-requests counter.
+    pub targets: Vec<String>,
 }
 
 /// Declares a check's metrics and returns its series.
 fn declare(metrics: &Metrics, info: &CheckInfo) -> CheckSeries {
-    metrics.declare_check(&info.name, info.critical, info.max_age, info.expected_nodes)
+    metrics.declare_check(
+        &info.name,
+        info.critical,
+        info.max_age,
+        info.expected_nodes,
+        &info.targets,
+    )
 }
 
 /// The publisher task's state.
@@ -136,7 +144,17 @@ impl Publisher {
         let mut last_publish = Instant::now() - spacing;
         loop {
             let now = Instant::now();
-            let stale = self.states.iter().filter_map(|s| s.stale_at(now)).min();
+            // A result going stale, or a start period ending (a starting check
+            // that counted as warn counts as critical again): both change the
+            // answer without an event.
+            let stale = self
+                .states
+                .iter()
+                .filter_map(|s| match (s.stale_at(now), s.start_ends_at(now)) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                })
+                .min();
             let wake = match (stale, self.maintenance_ends(now)) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -195,15 +213,26 @@ impl Publisher {
                 if let std::borrow::Cow::Owned(clean) = self.redactor.scrub(&record.outcome.reason) {
                     record.outcome.reason = clean;
                 }
+                let was_flapping = state.flapping();
                 state.record(record);
                 let rec = state.last.as_ref().expect("just recorded");
                 self.metrics.record_run(
                     &mut self.series[index],
                     &rec.outcome,
                     rec.duration.as_secs_f64(),
-                    state.consecutive_fail,
+                    state.consecutive_fail(),
                 );
-                state.state(Instant::now()) != self.reported[index]
+                let flap_changed = state.flapping() != was_flapping;
+                if flap_changed {
+                    let name = &self.infos[index].name;
+                    if state.flapping() {
+                        tracing::warn!(check = %name, "check started flapping");
+                    } else {
+                        tracing::info!(check = %name, "check stopped flapping");
+                    }
+                    self.metrics.record_flapping(&self.series[index], state.flapping());
+                }
+                flap_changed || state.state(Instant::now()) != self.reported[index]
             }
             Event::Drain => {
                 if !self.draining {
@@ -317,6 +346,8 @@ impl Publisher {
                 component_type: info.component_type,
                 time: last.map(|r| r.at),
                 duration: last.map(|r| r.duration),
+                flapping: state.flapping(),
+                starting_warns: state.schedule.while_starting == Status::Warn && state.starting(now),
             });
         }
         self.generation += 1;
@@ -354,6 +385,7 @@ mod tests {
             .iter()
             .map(|c| {
                 let info = CheckInfo {
+                    targets: Vec::new(),
                     name: c.name.as_str().into(),
                     critical: true,
                     measurement: "connectTime",

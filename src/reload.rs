@@ -90,6 +90,7 @@ pub fn check_info(c: &CheckConfig, check: &dyn Check) -> CheckInfo {
             CheckKind::Elasticsearch(es) => es.min_nodes,
             _ => None,
         },
+        targets: c.kind.targets(),
     }
 }
 

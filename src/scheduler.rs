@@ -24,11 +24,11 @@ use futures_util::FutureExt;
 use rand::Rng;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
 
 use crate::checks::{Check, Outcome};
 use crate::config::Schedule;
-use crate::health::Record;
+use crate::health::{Record, Tracker};
 use crate::publisher::{CheckId, Event};
 
 /// Starts one task per check, with ids 0..n; results flow to `tx`. Tasks end
@@ -106,32 +106,53 @@ async fn run_check(
     if start > now {
         tokio::time::sleep_until(start).await;
     }
-    // Ticks count from the slot, not from when this task woke, so checks that
-    // share a slot keep sharing it; a missed tick realigns on the same grid.
-    let mut ticks = tokio::time::interval_at(start + schedule.interval, schedule.interval);
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    // The interval follows the state (fast while changing, slow while down,
+    // the start interval while starting); this task's own tracker sees the same
+    // results as the publisher's, so both agree on the phase.
+    let mut tracker = Tracker::new(schedule, now);
+    let mut tick = start;
     loop {
         let Ok(permit) = permits.acquire().await else {
             return;
         };
         let record = run_once(check.as_ref(), schedule.timeout).await;
         drop(permit);
+        tracker.observe(record.outcome.status, record.at_instant);
         if tx.send(Event::Result { id, record }).await.is_err() {
             return;
         }
-        ticks.tick().await;
+        let now = Instant::now();
+        tick = next_tick(tick, tracker.next_interval(now), now);
+        if tick > now {
+            tokio::time::sleep_until(tick).await;
+        }
     }
+}
+
+/// The next tick: one `interval` after the last. Ticks count from the first
+/// run's slot, not from when a round ended, so checks that share a slot keep
+/// sharing it. A round that ran past its next tick is followed at once (the
+/// tick returned is the last one due, in the past), then the cadence returns
+/// to its grid, with no burst for the ticks missed.
+fn next_tick(last: Instant, interval: Duration, now: Instant) -> Instant {
+    let next = last + interval;
+    if next > now {
+        return next;
+    }
+    let missed = (now - next).as_nanos() / interval.as_nanos().max(1);
+    next + nanos(missed * interval.as_nanos())
 }
 
 /// Runs one round under the timeout, catching panics.
 pub async fn run_once(check: &dyn Check, timeout: Duration) -> Record {
     let started = Instant::now();
     let fut = AssertUnwindSafe(check.run(timeout)).catch_unwind();
-    let outcome = match tokio::time::timeout(timeout, fut).await {
+    let mut outcome = match tokio::time::timeout(timeout, fut).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(_panic)) => Outcome::panicked(),
         Err(_elapsed) => Outcome::timeout(timeout),
     };
+    outcome.attempted = check.attempts().map_or(1, crate::checks::Attempts::take);
     Record {
         outcome,
         duration: started.elapsed(),
@@ -142,3 +163,6 @@ pub async fn run_once(check: &dyn Check, timeout: Duration) -> Record {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod timing_tests;

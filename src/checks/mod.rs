@@ -121,6 +121,9 @@ pub struct Outcome {
     pub facts: Vec<Measure>,
     /// How the run ended.
     pub end: RunEnd,
+    /// The targets a request was sent to this round: bit `i` for target `i`
+    /// of `CheckKind::targets` (set by the scheduler, from [`Check::attempts`]).
+    pub attempted: u64,
 }
 
 /// How a run ended, for the `outcome` label of the runs counter.
@@ -169,6 +172,7 @@ impl Outcome {
             observed: None,
             facts: Vec::new(),
             end: RunEnd::Completed,
+            attempted: 0,
         }
     }
 
@@ -224,6 +228,32 @@ pub trait Check: Send + Sync + 'static {
     /// The component type of the health body (`datastore`, `component`, `system`).
     fn component_type(&self) -> &'static str {
         "component"
+    }
+
+    /// For a check with several targets (Elasticsearch nodes, tried in turn):
+    /// the record of which it sent a request to in the current round. `None`:
+    /// one request per round, to its one target.
+    fn attempts(&self) -> Option<&Attempts> {
+        None
+    }
+}
+
+/// Which targets a check has sent a request to in the current round, marked as
+/// the requests leave: a round cut off by its timeout still counts what it sent.
+#[derive(Debug, Default)]
+pub struct Attempts(std::sync::atomic::AtomicU64);
+
+impl Attempts {
+    /// Target `i` was sent a request (targets beyond the 64th are not counted).
+    pub fn mark(&self, i: usize) {
+        if i < 64 {
+            self.0.fetch_or(1 << i, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// The round's targets, cleared for the next round.
+    pub fn take(&self) -> u64 {
+        self.0.swap(0, std::sync::atomic::Ordering::Relaxed)
     }
 }
 

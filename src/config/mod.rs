@@ -9,18 +9,19 @@
 
 mod fields;
 mod kinds;
+mod schedule;
 mod server;
 mod source;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 pub use kinds::{
     node_label, CheckKind, DnsConfig, Endpoint, EsAuth, EsConfig, EsMode, ExecConfig, HeaderValueSource, HttpConfig,
     HttpMethod, Kind, MemcachedConfig, MysqlConfig, PostgresConfig, RedisConfig, Role, SecretEq, StatusPattern,
     TcpConfig, TlsMode, KINDS, SHARED_KEYS,
 };
+pub use schedule::{FlapPolicy, Schedule};
 pub use server::{AgentReplies, ServerConfig, ShowDetails, StatusCodes};
 
 use crate::secret::Redactor;
@@ -38,23 +39,6 @@ pub struct Config {
     pub checks: Vec<CheckConfig>,
     /// Every secret value the configuration loaded, for scrubbing output.
     pub redactor: Redactor,
-}
-
-/// When and how often a check runs, and how its results are smoothed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Schedule {
-    /// Time between the starts of two rounds.
-    pub interval: Duration,
-    /// Hard limit for one round, enforced by the scheduler.
-    pub timeout: Duration,
-    /// The first round starts after a random delay in `[0, jitter)`.
-    pub jitter: Duration,
-    /// Consecutive passes before a failing check counts as passing again.
-    pub rise: u32,
-    /// Consecutive failures before a passing check counts as failing.
-    pub fall: u32,
-    /// A result older than this is reported as `fail` with reason `stale`.
-    pub max_age: Duration,
 }
 
 /// One `[[checks]]` entry.
@@ -104,7 +88,7 @@ impl Config {
         let root = Table::root(tree, &problems);
         let server = server::parse(root.table("server").as_ref(), &problems, &mut redactor);
         let defaults = root.table("defaults");
-        let base = parse_defaults(defaults.as_ref());
+        let base = schedule::parse_defaults(defaults.as_ref());
         let mut checks = Vec::new();
         let list = root.array("checks");
         root.finish();
@@ -145,36 +129,7 @@ impl Config {
     }
 }
 
-/// The `[defaults]` values before per-check overrides; `None` means "derive".
-#[derive(Clone, Copy)]
-struct BaseSchedule {
-    interval: Duration,
-    timeout: Duration,
-    jitter: Option<Duration>,
-    rise: u32,
-    fall: u32,
-}
-
-fn parse_defaults(t: Option<&Table>) -> BaseSchedule {
-    let mut b = BaseSchedule {
-        interval: Duration::from_secs(2),
-        timeout: Duration::from_secs(1),
-        jitter: None,
-        rise: 1,
-        fall: 1,
-    };
-    if let Some(t) = t {
-        b.interval = t.duration("interval").unwrap_or(b.interval);
-        b.timeout = t.duration("timeout").unwrap_or(b.timeout);
-        b.jitter = t.duration("jitter");
-        b.rise = t.count("rise").unwrap_or(b.rise);
-        b.fall = t.count("fall").unwrap_or(b.fall);
-        t.finish();
-    }
-    b
-}
-
-fn parse_check(t: &Table, base: BaseSchedule, redactor: &mut Redactor) -> Option<CheckConfig> {
+fn parse_check(t: &Table, base: schedule::Base, redactor: &mut Redactor) -> Option<CheckConfig> {
     let name = t.required_str("name");
     if let Some(n) = &name {
         let ok = !n.is_empty()
@@ -186,7 +141,7 @@ fn parse_check(t: &Table, base: BaseSchedule, redactor: &mut Redactor) -> Option
         }
     }
     let critical = t.bool("critical").unwrap_or(true);
-    let schedule = parse_schedule(t, base);
+    let schedule = schedule::parse(t, base);
     let kind_word = t.required_str("kind");
     let kind = kind_word.as_deref().and_then(|word| {
         kinds::parse(word, t, redactor).unwrap_or_else(|| {
@@ -203,56 +158,6 @@ fn parse_check(t: &Table, base: BaseSchedule, redactor: &mut Redactor) -> Option
         critical,
         schedule: schedule?,
         kind: kind?,
-    })
-}
-
-fn parse_schedule(t: &Table, base: BaseSchedule) -> Option<Schedule> {
-    let interval = t.duration("interval").unwrap_or(base.interval);
-    let timeout = t.duration("timeout").unwrap_or(base.timeout);
-    let jitter = t
-        .duration("jitter")
-        .or(base.jitter)
-        .unwrap_or_else(|| (interval / 10).min(Duration::from_secs(1)));
-    let rise = t.count("rise").unwrap_or(base.rise);
-    let fall = t.count("fall").unwrap_or(base.fall);
-    let max_age = t.duration("max_age").unwrap_or(interval * 3 + timeout);
-    let mut ok = true;
-    if interval < Duration::from_millis(10) {
-        t.problem("interval", "must be at least 10ms");
-        ok = false;
-    }
-    if timeout.is_zero() {
-        t.problem("timeout", "must be greater than zero");
-        ok = false;
-    } else if timeout > interval {
-        t.problem(
-            "timeout",
-            &format!(
-                "{} is longer than the interval {} (a round must end before the next starts)",
-                humantime::format_duration(timeout),
-                humantime::format_duration(interval)
-            ),
-        );
-        ok = false;
-    }
-    if jitter > interval {
-        t.problem("jitter", "must not be longer than the interval");
-        ok = false;
-    }
-    if max_age <= interval {
-        t.problem(
-            "max_age",
-            "must be longer than the interval, or every result would be stale",
-        );
-        ok = false;
-    }
-    ok.then_some(Schedule {
-        interval,
-        timeout,
-        jitter,
-        rise,
-        fall,
-        max_age,
     })
 }
 

@@ -328,3 +328,65 @@ mode = "colour"
     has(&p, "checks[3].indices[1]: expected an index name");
     has(&p, "checks[4].mode: invalid mode \"colour\" (expected one of: cluster_health, ping, ccr, health_report, index_health, master)");
 }
+
+#[test]
+fn timing_keys_that_cannot_work_are_named() {
+    let check = |extra: &str| {
+        format!("[[checks]]\nname = \"x\"\nkind = \"tcp\"\naddress = \"127.0.0.1:1\"\ninterval = \"2s\"\ntimeout = \"500ms\"\n{extra}\n")
+    };
+    let p = problems(&check("fast_interval = \"5s\""));
+    has(&p, "checks[0].fast_interval: 5s is longer than the interval 2s");
+    let p = problems(&check("down_interval = \"100ms\""));
+    has(&p, "checks[0].down_interval: 100ms is shorter than the timeout 500ms");
+    let p = problems(&check("fast_interval = \"100ms\""));
+    has(&p, "checks[0].fast_interval: 100ms is shorter than the timeout 500ms");
+    let p = problems(&check("start_period = \"-5s\""));
+    has(&p, "checks[0].start_period: invalid duration \"-5s\"");
+    let p = problems(&check("start_period = \"2h\""));
+    has(
+        &p,
+        "checks[0].start_period: 2h is longer than the longest start period, 1h",
+    );
+    let p = problems(&check("flap_high = 101"));
+    has(&p, "checks[0].flap_high: must be a percentage from 0 to 100, found 101");
+    let p = problems(&check("flap_low = 40\nflap_high = 30"));
+    has(&p, "checks[0].flap_low: 40 % is above flap_high 30 %");
+    let p = problems(&check("on_flap = \"page\""));
+    has(
+        &p,
+        "checks[0].on_flap: invalid value \"page\" (expected none, warn or fail)",
+    );
+    let p = problems(&check("while_starting = \"pass\""));
+    has(&p, "checks[0].while_starting: invalid value \"pass\"");
+    let p = problems(&check("down_interval = \"10s\"\nmax_age = \"8s\""));
+    has(&p, "checks[0].max_age: must be longer than down_interval (10s)");
+    // In [defaults] too.
+    let p = problems(&format!("[defaults]\nflap_low = 500\n{}", check("")));
+    has(&p, "defaults.flap_low: must be a percentage from 0 to 100, found 500");
+}
+
+#[test]
+fn timing_defaults_keep_one_interval() {
+    let c = Config::from_toml_str(MINIMAL).expect("valid");
+    let s = c.checks[0].schedule;
+    assert_eq!(
+        (s.fast_interval, s.down_interval, s.start_interval),
+        (s.interval, s.interval, s.interval)
+    );
+    assert_eq!(s.start_period, Duration::ZERO);
+    assert_eq!((s.flap.low, s.flap.high, s.flap.on_flap), (20, 30, None));
+    let c = Config::from_toml_str(&format!(
+        "[defaults]\ntimeout = \"300ms\"\nfast_interval = \"500ms\"\nstart_period = \"30s\"\nwhile_starting = \"warn\"\non_flap = \"warn\"\n{MINIMAL}"
+    ))
+    .expect("valid");
+    let s = c.checks[0].schedule;
+    assert_eq!(s.fast_interval, Duration::from_millis(500));
+    assert_eq!(
+        s.start_interval,
+        Duration::from_millis(500),
+        "start_interval defaults to fast_interval"
+    );
+    assert_eq!(s.start_period, Duration::from_secs(30));
+    assert_eq!(s.while_starting, Status::Warn);
+    assert_eq!(s.flap.on_flap, Some(Status::Warn));
+}

@@ -9,12 +9,8 @@ use crate::status::Status;
 
 fn schedule(rise: u32, fall: u32) -> Schedule {
     Schedule {
-        interval: Duration::from_secs(2),
-        timeout: Duration::from_secs(1),
-        jitter: Duration::ZERO,
-        rise,
-        fall,
         max_age: Duration::from_secs(7),
+        ..Schedule::fixed(Duration::from_secs(2), Duration::from_secs(1), rise, fall)
     }
 }
 

@@ -29,6 +29,9 @@ pub struct CheckSeries {
     runs: [IntCounter; 5],
     duration: Histogram,
     consecutive_failures: IntGauge,
+    flapping: IntGauge,
+    /// Requests per upstream target, in the check's target order.
+    upstream: Vec<IntCounter>,
     transitions: IntCounter,
     /// Made at the first transition: the series is absent until there is one.
     last_transition: Option<Gauge>,
@@ -69,13 +72,18 @@ fn state_index(s: State) -> usize {
 
 impl CheckSeries {
     /// Resolves the children of check `name` (creating the series).
-    pub(super) fn resolve(m: &Metrics, name: &Arc<str>) -> Self {
+    pub(super) fn resolve(m: &Metrics, name: &Arc<str>, targets: &[String]) -> Self {
         let check: &str = name;
         CheckSeries {
             name: name.clone(),
             runs: OUTCOMES.map(|o| m.check_runs.with_label_values(&[check, o])),
             duration: m.check_duration.with_label_values(&[check]),
             consecutive_failures: m.check_consecutive_failures.with_label_values(&[check]),
+            flapping: m.check_flapping.with_label_values(&[check]),
+            upstream: targets
+                .iter()
+                .map(|t| m.upstream_requests.with_label_values(&[check, t]))
+                .collect(),
             transitions: m.check_transitions.with_label_values(&[check]),
             last_transition: None,
             status: STATES.map(|s| m.check_status.with_label_values(&[check, s])),
@@ -95,6 +103,21 @@ impl CheckSeries {
         self.consecutive_failures.set(i64::from(consecutive_failures));
     }
 
+    /// Counts the requests of one round: bit `i` of `attempted` set for each
+    /// target `i` a request was sent to.
+    pub(super) fn count_requests(&self, attempted: u64) {
+        for (i, c) in self.upstream.iter().enumerate().take(64) {
+            if attempted & (1 << i) != 0 {
+                c.inc();
+            }
+        }
+    }
+
+    /// Sets whether the check flaps.
+    pub(super) fn set_flapping(&self, flapping: bool) {
+        self.flapping.set(i64::from(flapping));
+    }
+
     /// Sets the fact gauge of family `index` (without a subject), resolving it
     /// on first use.
     pub(super) fn set_fact(&mut self, m: &Metrics, index: usize, value: f64) {
@@ -107,6 +130,7 @@ impl CheckSeries {
     pub(super) fn start(&self) {
         self.set_state(State::Unknown);
         self.consecutive_failures.set(0);
+        self.flapping.set(0);
     }
 
     /// Marks `to` as the current state.

@@ -41,6 +41,8 @@ pub struct Metrics {
     check_duration: HistogramVec,
     check_runs: IntCounterVec,
     check_consecutive_failures: IntGaugeVec,
+    check_flapping: IntGaugeVec,
+    upstream_requests: IntCounterVec,
     check_transitions: IntCounterVec,
     check_last_transition: GaugeVec,
     check_result_age: GaugeVec,
@@ -60,6 +62,8 @@ pub struct Metrics {
     /// Subjects (follower, index, indicator) seen per check and fact, so a check
     /// removed by a reload can take all its series with it.
     subjects: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<(Fact, String)>>>,
+    /// Upstream targets per check, so a removed check takes its series along.
+    targets: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
 }
 
 /// The registry (which rejects duplicate names at start) plus our collectors in
@@ -142,6 +146,18 @@ impl Metrics {
             "healthgate_check_consecutive_failures",
             "Consecutive failing rounds of each check.",
             &["check"],
+        );
+        let check_flapping = int_gauge_vec(
+            &mut r,
+            "healthgate_check_flapping",
+            "1 while the check flaps (Nagios percent state change over the last 21 results at or above flap_high, until it falls to flap_low).",
+            &["check"],
+        );
+        let upstream_requests = counter_vec(
+            &mut r,
+            "healthgate_upstream_requests_total",
+            "Requests sent to each dependency target (host:port), by check: one per round, and for Elasticsearch one per node tried. sum(rate()) over a fleet is its load on a cluster.",
+            &["check", "target"],
         );
         let check_transitions = counter_vec(
             &mut r,
@@ -226,6 +242,8 @@ impl Metrics {
             check_duration,
             check_runs,
             check_consecutive_failures,
+            check_flapping,
+            upstream_requests,
             check_transitions,
             check_last_transition,
             check_result_age,
@@ -240,6 +258,7 @@ impl Metrics {
             scrapes: tokio::sync::Mutex::new(()),
             checks_runtime: tokio::runtime::Handle::try_current().ok(),
             subjects: Default::default(),
+            targets: Default::default(),
         }
     }
 
@@ -253,6 +272,7 @@ impl Metrics {
         critical: bool,
         max_age: std::time::Duration,
         expected_nodes: Option<u64>,
+        targets: &[String],
     ) -> CheckSeries {
         let name: &str = check;
         self.check_max_age.with_label_values(&[name]).set(max_age.as_secs_f64());
@@ -260,7 +280,11 @@ impl Metrics {
         if let Some(n) = expected_nodes {
             self.es_expected_nodes.with_label_values(&[name]).set(n as f64);
         }
-        let series = CheckSeries::resolve(self, check);
+        let series = CheckSeries::resolve(self, check, targets);
+        self.targets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string(), targets.to_vec());
         series.start();
         series
     }
@@ -269,6 +293,7 @@ impl Metrics {
     /// brings no facts (cluster unreachable), so series never vanish mid-outage.
     pub fn record_run(&self, series: &mut CheckSeries, outcome: &Outcome, seconds: f64, consecutive_failures: u32) {
         series.record_run(outcome, seconds, consecutive_failures);
+        series.count_requests(outcome.attempted);
         for m in &outcome.facts {
             let Some(index) = self.facts.iter().position(|(f, _)| *f == m.fact) else {
                 continue;
@@ -301,8 +326,17 @@ impl Metrics {
             let _ = self.check_runs.remove_label_values(&[check, outcome]);
         }
         let _ = self.check_duration.remove_label_values(&[check]);
-        for g in [&self.check_consecutive_failures, &self.check_critical] {
+        for g in [
+            &self.check_consecutive_failures,
+            &self.check_critical,
+            &self.check_flapping,
+        ] {
             let _ = g.remove_label_values(&[check]);
+        }
+        if let Some(targets) = self.targets_of(check) {
+            for target in targets {
+                let _ = self.upstream_requests.remove_label_values(&[check, &target]);
+            }
         }
         let _ = self.check_transitions.remove_label_values(&[check]);
         for g in [
@@ -344,6 +378,15 @@ impl Metrics {
             self.status.with_label_values(&[s]).set(i64::from(s == status));
         }
         self.draining.set(i64::from(draining));
+    }
+
+    /// Sets whether a check flaps.
+    pub fn record_flapping(&self, series: &CheckSeries, flapping: bool) {
+        series.set_flapping(flapping);
+    }
+
+    fn targets_of(&self, check: &str) -> Option<Vec<String>> {
+        self.targets.lock().unwrap_or_else(|e| e.into_inner()).remove(check)
     }
 
     /// Counts a caught handler panic.

@@ -36,7 +36,7 @@ fn lines(text: &str, family: &str) -> Vec<String> {
 fn a_checks_series_from_declaration_to_removal() {
     let m = Metrics::new();
     let name: Arc<str> = "a".into();
-    let mut series = m.declare_check(&name, true, Duration::from_secs(7), Some(3));
+    let mut series = m.declare_check(&name, true, Duration::from_secs(7), Some(3), &[]);
     let t = text(&m);
     // Declared: unknown, every outcome counter at 0, no transition yet, and no
     // fact gauge the check has not reported.

@@ -37,12 +37,13 @@ impl Check for Slow {
 
 fn schedule(interval_ms: u64, timeout_ms: u64) -> Schedule {
     Schedule {
-        interval: Duration::from_millis(interval_ms),
-        timeout: Duration::from_millis(timeout_ms),
-        jitter: Duration::ZERO,
-        rise: 1,
-        fall: 1,
         max_age: Duration::from_secs(60),
+        ..Schedule::fixed(
+            Duration::from_millis(interval_ms),
+            Duration::from_millis(timeout_ms),
+            1,
+            1,
+        )
     }
 }
 

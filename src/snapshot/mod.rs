@@ -47,6 +47,11 @@ pub struct CheckView {
     pub time: Option<SystemTime>,
     /// How long the latest run took.
     pub duration: Option<Duration>,
+    /// Flapping (Nagios percent state change over the last 21 results).
+    pub flapping: bool,
+    /// In its start period with `while_starting = "warn"`: counts as a
+    /// non-critical check in the aggregate until it is ready.
+    pub starting_warns: bool,
 }
 
 /// A ready-to-send answer.
@@ -133,7 +138,7 @@ impl Snapshot {
     /// Builds a snapshot and renders its answers.
     pub fn build(generation: u64, checks: Vec<CheckView>, override_: Option<Override>, how: &Presentation) -> Snapshot {
         let codes = how.codes;
-        let checks_status = crate::health::aggregate(checks.iter().map(|c| (c.critical, c.state)));
+        let checks_status = crate::health::aggregate(checks.iter().map(|c| (c.critical && !c.starting_warns, c.state)));
         let refs: Vec<&CheckView> = checks.iter().collect();
         let agent_line = render::agent_line(&refs, override_.as_ref(), &how.agent);
         Snapshot {

@@ -50,7 +50,7 @@ fn overall(checks: &[&CheckView], ov: Option<&Override>, subject: Subject) -> St
         aggregate(
             checks
                 .iter()
-                .map(|c| (c.critical || subject == Subject::Alone, c.state)),
+                .map(|c| ((c.critical && !c.starting_warns) || subject == Subject::Alone, c.state)),
         )
     }
 }
@@ -233,6 +233,12 @@ struct Entry<'a> {
     observed_unit: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     output: Option<&'a str>,
+    /// The latest round's duration in milliseconds (a detail).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_ms: Option<f64>,
+    /// Present, and true, while the check flaps.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    flapping: bool,
 }
 
 #[derive(Serialize)]
@@ -258,8 +264,15 @@ impl<'a> Entry<'a> {
             observed_value,
             observed_unit,
             output: (details && !c.output.is_empty()).then_some(&*c.output),
+            duration_ms: c.duration.filter(|_| details).map(millis),
+            flapping: c.flapping,
         }
     }
+}
+
+/// A duration in milliseconds, to a tenth.
+fn millis(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
 fn verbose(checks: &[&CheckView], ov: Option<&Override>, status: Status, details: bool) -> String {
@@ -272,6 +285,12 @@ fn verbose(checks: &[&CheckView], ov: Option<&Override>, status: Status, details
             State::Unknown => ('?', "unknown"),
         };
         out.push_str(&format!("[{mark}]{} {word}", c.name));
+        match (c.duration.filter(|_| details), c.flapping) {
+            (Some(d), true) => out.push_str(&format!(" ({} ms, flapping)", millis(d))),
+            (Some(d), false) => out.push_str(&format!(" ({} ms)", millis(d))),
+            (None, true) => out.push_str(" (flapping)"),
+            (None, false) => {}
+        }
         if c.state != State::Known(Status::Pass) {
             if details {
                 out.push_str(&format!(": {}", c.output));

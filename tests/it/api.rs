@@ -41,6 +41,8 @@ fn view(name: &str, critical: bool, state: State, output: &str) -> CheckView {
         component_type: "datastore",
         time: Some(SystemTime::now()),
         duration: Some(Duration::from_millis(3)),
+        flapping: false,
+        starting_warns: false,
     }
 }
 
@@ -190,7 +192,7 @@ async fn verbose_text_and_exclude() {
     let (_, _, body) = call(&app, Method::GET, "/healthz?verbose", &[]).await;
     assert_eq!(
         body,
-        "[+]es ok\n[-]cache failed: connection refused to 10.1.2.3\nhealthz check passed with warnings\n"
+        "[+]es ok (3 ms)\n[-]cache failed (3 ms): connection refused to 10.1.2.3\nhealthz check passed with warnings\n"
     );
     let (_, ct, body) = call(&app, Method::GET, "/healthz?format=text", &[]).await;
     assert_eq!((ct.as_str(), body.as_str()), ("text/plain; charset=utf-8", "OK warn\n"));

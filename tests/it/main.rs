@@ -29,4 +29,5 @@ mod prometheus;
 mod properties;
 mod reload;
 mod secrets;
+mod timing;
 mod tls;

@@ -73,6 +73,8 @@ pub struct EsClient {
     /// Query parameters that bound the server's own waits, set per request to
     /// most of the node's share of the budget.
     waits: &'static [&'static str],
+    /// Which nodes this round sent a request to.
+    pub attempts: crate::checks::Attempts,
 }
 
 /// One HTTP client (and connection pool) per distinct TLS setup, shared by every
@@ -148,6 +150,7 @@ impl EsClient {
             auth: cfg.auth.clone(),
             api_key,
             waits,
+            attempts: Default::default(),
         })
     }
 
@@ -183,6 +186,7 @@ impl EsClient {
             // The last node gets no timeout of its own: the scheduler's timeout ends it,
             // with a reason that names the check's timeout.
             let is_last = i + 1 == self.targets.len();
+            self.attempts.mark(i);
             let send = req.send();
             let sent = if is_last {
                 Ok(send.await)

@@ -112,6 +112,10 @@ impl Check for ElasticsearchCheck {
     fn component_type(&self) -> &'static str {
         "datastore"
     }
+
+    fn attempts(&self) -> Option<&crate::checks::Attempts> {
+        Some(&self.client.attempts)
+    }
 }
 
 #[cfg(test)]

@@ -43,4 +43,8 @@ impl KindConfig for DnsConfig {
     fn summary(&self) -> String {
         format!("resolve {}", self.resolve)
     }
+
+    fn targets(&self) -> Vec<String> {
+        vec!["system resolver".to_string()]
+    }
 }

@@ -341,4 +341,8 @@ impl KindConfig for EsConfig {
             self.yellow
         )
     }
+
+    fn targets(&self) -> Vec<String> {
+        self.urls.iter().map(super::host_port).collect()
+    }
 }

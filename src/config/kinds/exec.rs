@@ -33,4 +33,8 @@ impl KindConfig for ExecConfig {
     fn summary(&self) -> String {
         self.command.join(" ")
     }
+
+    fn targets(&self) -> Vec<String> {
+        Vec::new()
+    }
 }

@@ -240,4 +240,8 @@ impl KindConfig for HttpConfig {
     fn summary(&self) -> String {
         format!("{:?} {}", self.method, node_label(&self.url))
     }
+
+    fn targets(&self) -> Vec<String> {
+        vec![super::host_port(&self.url)]
+    }
 }

@@ -23,4 +23,8 @@ impl KindConfig for MemcachedConfig {
     fn summary(&self) -> String {
         self.address.clone()
     }
+
+    fn targets(&self) -> Vec<String> {
+        vec![self.address.clone()]
+    }
 }

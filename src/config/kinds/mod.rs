@@ -39,7 +39,23 @@ pub use tcp::TcpConfig;
 /// Keys every `[[checks]]` entry has, whatever its kind; no kind may use them
 /// for anything else.
 pub const SHARED_KEYS: &[&str] = &[
-    "name", "kind", "critical", "interval", "timeout", "jitter", "rise", "fall", "max_age",
+    "name",
+    "kind",
+    "critical",
+    "interval",
+    "timeout",
+    "jitter",
+    "rise",
+    "fall",
+    "max_age",
+    "fast_interval",
+    "down_interval",
+    "start_period",
+    "start_interval",
+    "while_starting",
+    "flap_low",
+    "flap_high",
+    "on_flap",
 ];
 
 /// A kind's configuration: parsed from the kind's keys of one entry.
@@ -53,6 +69,10 @@ pub(super) trait KindConfig: Sized {
 
     /// The target as `check-config` prints it, with no secret in it.
     fn summary(&self) -> String;
+
+    /// The dependency targets requests go to, as `host:port` (labels of the
+    /// upstream-requests counter, in the order the check tries them).
+    fn targets(&self) -> Vec<String>;
 }
 
 /// A registered kind: its `kind` word and its keys.
@@ -93,6 +113,13 @@ macro_rules! kinds {
                     $(CheckKind::$variant(c) => c.summary(),)+
                 }
             }
+
+            /// The dependency targets, as `host:port`, in the order tried.
+            pub fn targets(&self) -> Vec<String> {
+                match self {
+                    $(CheckKind::$variant(c) => c.targets(),)+
+                }
+            }
         }
 
         /// Parses the kind-specific keys of `t` for the kind `word`; `None` when
@@ -126,6 +153,17 @@ pub(super) fn unknown_kind(word: &str) -> String {
     let names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
     let (last, rest) = names.split_last().expect("at least one kind is registered");
     format!("unknown kind \"{word}\" (expected {} or {last})", rest.join(", "))
+}
+
+/// `host:port` of a URL (the port defaulted from the scheme).
+pub(crate) fn host_port(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    let port = url.port_or_known_default().unwrap_or_default();
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
 }
 
 /// `scheme://host:port` of a URL, for reasons and summaries (never path,

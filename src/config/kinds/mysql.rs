@@ -60,4 +60,8 @@ impl KindConfig for MysqlConfig {
     fn summary(&self) -> String {
         self.endpoint.summary()
     }
+
+    fn targets(&self) -> Vec<String> {
+        vec![self.endpoint.label()]
+    }
 }

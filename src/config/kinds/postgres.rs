@@ -71,4 +71,8 @@ impl KindConfig for PostgresConfig {
     fn summary(&self) -> String {
         self.endpoint.summary()
     }
+
+    fn targets(&self) -> Vec<String> {
+        vec![self.endpoint.label()]
+    }
 }

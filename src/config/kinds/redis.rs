@@ -70,4 +70,8 @@ impl KindConfig for RedisConfig {
     fn summary(&self) -> String {
         self.endpoint.summary()
     }
+
+    fn targets(&self) -> Vec<String> {
+        vec![self.endpoint.label()]
+    }
 }

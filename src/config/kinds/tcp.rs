@@ -29,4 +29,8 @@ impl KindConfig for TcpConfig {
     fn summary(&self) -> String {
         self.address.clone()
     }
+
+    fn targets(&self) -> Vec<String> {
+        vec![self.address.clone()]
+    }
 }
