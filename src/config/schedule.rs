@@ -5,8 +5,8 @@
 //! and unhealthy intervals): `fast_interval` while the state is changing,
 //! `down_interval` while the check is failing, `start_interval` during the
 //! `start_period` (Docker's `--start-period`/`--start-interval`). Defaults keep
-//! one interval throughout. The worst-case request rate of one check is one
-//! round per `min(fast_interval, start_interval)`.
+//! one interval throughout. No phase polls faster than `fast_interval`, so the
+//! worst-case request rate of one check is one round per `fast_interval`.
 
 use std::time::Duration;
 
@@ -251,6 +251,16 @@ pub(super) fn parse(t: &Table, base: Base) -> Option<Schedule> {
                 "{} is longer than the interval {} (it is used while the state changes, to decide sooner)",
                 fmt(fast_interval),
                 fmt(interval)
+            ),
+        );
+    }
+    if start_interval < fast_interval {
+        bad(
+            "start_interval",
+            format!(
+                "{} is shorter than fast_interval {} (no phase polls faster than fast_interval)",
+                fmt(start_interval),
+                fmt(fast_interval)
             ),
         );
     }

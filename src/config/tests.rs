@@ -340,6 +340,8 @@ fn timing_keys_that_cannot_work_are_named() {
     has(&p, "checks[0].down_interval: 100ms is shorter than the timeout 500ms");
     let p = problems(&check("fast_interval = \"100ms\""));
     has(&p, "checks[0].fast_interval: 100ms is shorter than the timeout 500ms");
+    let p = problems(&check("fast_interval = \"1s\"\nstart_interval = \"600ms\""));
+    has(&p, "checks[0].start_interval: 600ms is shorter than fast_interval 1s");
     let p = problems(&check("start_period = \"-5s\""));
     has(&p, "checks[0].start_period: invalid duration \"-5s\"");
     let p = problems(&check("start_period = \"2h\""));
