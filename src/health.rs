@@ -94,6 +94,9 @@ impl CheckState {
 
     /// When the start period ends, while the check is starting at `now`.
     pub fn start_ends_at(&self, now: Instant) -> Option<Instant> {
+        if self.schedule.start_period.is_zero() {
+            return None;
+        }
         self.starting(now)
             .then(|| now + self.tracker.starting(now).unwrap_or_default())
     }

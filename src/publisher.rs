@@ -285,7 +285,7 @@ impl Publisher {
         }
         for (id, info) in self.ids.iter().zip(&self.infos) {
             if !ids.contains(id) && !infos.iter().any(|i: &CheckInfo| i.name == info.name) {
-                self.metrics.forget_check(&info.name);
+                self.metrics.forget_check(&info.name, &info.targets);
             }
         }
         self.ids = ids;

@@ -13,6 +13,8 @@ use crate::status::Status;
 
 /// Raw results kept for flap detection (Nagios: 21 states, 20 changes).
 const FLAP_WINDOW: usize = 21;
+/// The 20 changes between them.
+const CHANGE_MASK: u32 = (1 << (FLAP_WINDOW - 1)) - 1;
 
 /// Where a check is, for picking its next interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,8 +43,13 @@ pub struct Tracker {
     pub consecutive_ok: u32,
     /// Consecutive failing results (not counting those of the start period).
     pub consecutive_fail: u32,
-    /// The last raw statuses, oldest first, at most [`FLAP_WINDOW`].
-    history: std::collections::VecDeque<Status>,
+    /// The latest raw status.
+    last_raw: Option<Status>,
+    /// Whether each of the last 20 results changed the raw status, newest in
+    /// bit 0: flap detection without keeping the results themselves.
+    changes: u32,
+    /// Results seen, up to [`FLAP_WINDOW`].
+    seen: u8,
     flapping: bool,
 }
 
@@ -56,7 +63,9 @@ impl Tracker {
             ready: schedule.start_period.is_zero(),
             consecutive_ok: 0,
             consecutive_fail: 0,
-            history: std::collections::VecDeque::with_capacity(FLAP_WINDOW),
+            last_raw: None,
+            changes: 0,
+            seen: 0,
             flapping: false,
         }
     }
@@ -100,10 +109,13 @@ impl Tracker {
     }
 
     fn remember(&mut self, raw: Status) {
-        if self.history.len() == FLAP_WINDOW {
-            self.history.pop_front();
+        let changed = self.last_raw.is_some_and(|last| last != raw);
+        self.changes = ((self.changes << 1) | u32::from(changed)) & CHANGE_MASK;
+        self.last_raw = Some(raw);
+        self.seen = self.seen.saturating_add(1).min(FLAP_WINDOW as u8);
+        if self.changes == 0 && !self.flapping {
+            return;
         }
-        self.history.push_back(raw);
         let percent = self.state_change_percent();
         let flap = self.schedule.flap;
         if !self.flapping && percent >= f64::from(flap.high) && flap.high > 0 {
@@ -118,18 +130,15 @@ impl Tracker {
     /// x = 1 (oldest) to 20 (newest), so recent changes count more; the sum
     /// times 100 / 20. 0 until 21 results exist.
     pub fn state_change_percent(&self) -> f64 {
-        if self.history.len() < FLAP_WINDOW {
+        if usize::from(self.seen) < FLAP_WINDOW {
             return 0.0;
         }
-        let changes: f64 = self
-            .history
-            .iter()
-            .zip(self.history.iter().skip(1))
-            .enumerate()
-            .filter(|(_, (a, b))| a != b)
-            .map(|(i, _)| 0.75 + i as f64 * 0.5 / 19.0)
+        // Bit b is the change b results ago: position x = 20 - b, oldest first.
+        let weights: f64 = (0..20)
+            .filter(|b| self.changes & (1 << b) != 0)
+            .map(|b| 0.75 + f64::from(19 - b) * 0.5 / 19.0)
             .sum();
-        changes * 100.0 / 20.0
+        weights * 100.0 / 20.0
     }
 
     /// Whether the check is flapping.

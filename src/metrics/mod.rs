@@ -62,8 +62,6 @@ pub struct Metrics {
     /// Subjects (follower, index, indicator) seen per check and fact, so a check
     /// removed by a reload can take all its series with it.
     subjects: std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<(Fact, String)>>>,
-    /// Upstream targets per check, so a removed check takes its series along.
-    targets: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
 }
 
 /// The registry (which rejects duplicate names at start) plus our collectors in
@@ -150,13 +148,14 @@ impl Metrics {
         let check_flapping = int_gauge_vec(
             &mut r,
             "healthgate_check_flapping",
-            "1 while the check flaps (Nagios percent state change over the last 21 results at or above flap_high, until it falls to flap_low).",
+            // Every child keeps a copy of its family's help text: kept short.
+            "1 while the check flaps (state change at or above flap_high, until flap_low).",
             &["check"],
         );
         let upstream_requests = counter_vec(
             &mut r,
             "healthgate_upstream_requests_total",
-            "Requests sent to each dependency target (host:port), by check: one per round, and for Elasticsearch one per node tried. sum(rate()) over a fleet is its load on a cluster.",
+            "Requests sent to each dependency target (host:port), by check.",
             &["check", "target"],
         );
         let check_transitions = counter_vec(
@@ -258,7 +257,6 @@ impl Metrics {
             scrapes: tokio::sync::Mutex::new(()),
             checks_runtime: tokio::runtime::Handle::try_current().ok(),
             subjects: Default::default(),
-            targets: Default::default(),
         }
     }
 
@@ -281,10 +279,6 @@ impl Metrics {
             self.es_expected_nodes.with_label_values(&[name]).set(n as f64);
         }
         let series = CheckSeries::resolve(self, check, targets);
-        self.targets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(name.to_string(), targets.to_vec());
         series.start();
         series
     }
@@ -317,7 +311,7 @@ impl Metrics {
     }
 
     /// Removes every series of a check (it was removed by a reload).
-    pub fn forget_check(&self, check: &str) {
+    pub fn forget_check(&self, check: &str, targets: &[String]) {
         // Absent series return an error; there is nothing to remove then.
         for state in STATES {
             let _ = self.check_status.remove_label_values(&[check, state]);
@@ -333,10 +327,8 @@ impl Metrics {
         ] {
             let _ = g.remove_label_values(&[check]);
         }
-        if let Some(targets) = self.targets_of(check) {
-            for target in targets {
-                let _ = self.upstream_requests.remove_label_values(&[check, &target]);
-            }
+        for target in targets {
+            let _ = self.upstream_requests.remove_label_values(&[check, target]);
         }
         let _ = self.check_transitions.remove_label_values(&[check]);
         for g in [
@@ -383,10 +375,6 @@ impl Metrics {
     /// Sets whether a check flaps.
     pub fn record_flapping(&self, series: &CheckSeries, flapping: bool) {
         series.set_flapping(flapping);
-    }
-
-    fn targets_of(&self, check: &str) -> Option<Vec<String>> {
-        self.targets.lock().unwrap_or_else(|e| e.into_inner()).remove(check)
     }
 
     /// Counts a caught handler panic.

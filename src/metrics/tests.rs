@@ -63,7 +63,7 @@ fn a_checks_series_from_declaration_to_removal() {
     has(&t, r#"healthgate_check_transitions_total{check="a"} 1"#);
     assert_eq!(lines(&t, "healthgate_check_last_transition_timestamp_seconds").len(), 1);
 
-    m.forget_check("a");
+    m.forget_check("a", &[]);
     let t = text(&m);
     assert!(!t.contains(r#"check="a""#), "{t}");
 }
