@@ -8,6 +8,9 @@
 //!
 //! Staleness is judged on the monotonic clock when a snapshot is built: a result
 //! older than `max_age` reports `fail` with reason `stale`.
+//!
+//! The counting (hysteresis, the start period, flap detection) is the
+//! [`Tracker`], which the scheduler keeps too, to pick the next interval.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -16,10 +19,10 @@ use tokio::time::Instant;
 
 use crate::checks::Outcome;
 use crate::config::Schedule;
+use crate::status::{State, Status};
 
 mod tracker;
 
-use crate::status::{State, Status};
 pub use tracker::{Phase, Tracker};
 
 /// One completed run, as the scheduler reports it.
