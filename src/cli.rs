@@ -11,6 +11,7 @@ use crate::config::{Config, ConfigError};
 use crate::telemetry::LogFormat;
 
 mod demo;
+mod docs;
 mod maint;
 
 pub use maint::MaintAction;
@@ -70,6 +71,14 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:9898")]
         listen: std::net::SocketAddr,
     },
+    /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page healthgate(1), as roff (`healthgate man | man -l -`).
+    Man,
     /// Run only the Elasticsearch simulator (for tests and experiments).
     Simulate {
         /// The simulated Elasticsearch port.
@@ -117,6 +126,14 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             token_file,
         } => maint::run(action, &url, token_file.as_ref()).await,
         Command::Simulate { listen, control, mode } => simulate(listen, control, &mode).await,
+        Command::Completions { shell } => {
+            docs::completions(shell, &mut std::io::stdout().lock());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            docs::man(&mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -26,7 +26,7 @@
 //! | [`shutdown`] | signals, draining, the grace period |
 //! | [`app`] | build (config → parts) separate from run (serve until shutdown) |
 //! | [`simulator`] | an Elasticsearch simulator replaying captured responses, for tests and the demo |
-//! | [`cli`] | command-line interface: run, `check-config`, `probe`, `demo`, `simulate` |
+//! | [`cli`] | command-line interface: run, `check-config`, `probe`, `demo`, `simulate`, `man`, `completions` |
 
 // No unsafe code anywhere: signals, sockets and processes go through safe wrappers.
 #![forbid(unsafe_code)]

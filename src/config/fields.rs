@@ -32,8 +32,9 @@ pub(super) struct Table<'a> {
     path: String,
     map: Option<&'a Map<String, Value>>,
     used: RefCell<HashSet<String>>,
-    /// A kind's declared keys, once the kind is known: reading any other key
-    /// (beyond the shared ones) is a bug in the kind, caught in debug builds.
+    /// The declared keys (a kind's, once the kind is known, or a section's):
+    /// reading any other key (beyond the shared ones) is a bug in the parser,
+    /// caught in debug builds.
     declared: Cell<Option<&'static [&'static str]>>,
     problems: &'a Problems,
 }
@@ -85,14 +86,14 @@ impl<'a> Table<'a> {
             self.declared
                 .get()
                 .is_none_or(|keys| keys.contains(&key) || super::SHARED_KEYS.contains(&key)),
-            "{}: the kind reads the undeclared key \"{key}\" (add it to its KEYS)",
+            "{}: the parser reads the undeclared key \"{key}\" (add it to its KEYS)",
             self.path
         );
         self.used.borrow_mut().insert(key.to_string());
         self.map?.get(key)
     }
 
-    /// Declares the keys of the entry's kind (see [`Table::get`]).
+    /// Declares the keys this table may have (see [`Table::get`]).
     pub(super) fn declare(&self, keys: &'static [&'static str]) {
         self.declared.set(Some(keys));
     }

@@ -75,6 +75,32 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
 }
 
+impl ServerConfig {
+    /// The keys of `[server]` (the manual page lists them; parsing, in debug
+    /// builds, refuses to read any other).
+    pub const KEYS: &'static [&'static str] = &[
+        "listen",
+        "shutdown_grace",
+        "show_details",
+        "details_token",
+        "details_token_env",
+        "details_token_file",
+        "max_concurrent_checks",
+        "max_connections",
+        "header_read_timeout",
+        "agent_listen",
+        "agent_replies",
+        "admin_token",
+        "admin_token_env",
+        "admin_token_file",
+        "status_codes",
+    ];
+    /// The keys of `[server.status_codes]`.
+    pub const STATUS_CODE_KEYS: &'static [&'static str] = &["pass", "warn", "fail"];
+    /// The keys of `[server.agent_replies]`.
+    pub const AGENT_REPLY_KEYS: &'static [&'static str] = &["pass", "warn"];
+}
+
 pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redactor) -> Option<ServerConfig> {
     let mut s = ServerConfig {
         listen: SocketAddr::from(([0, 0, 0, 0], 9898)),
@@ -94,6 +120,7 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
         header_read_timeout: Duration::from_secs(5),
     };
     let Some(t) = t else { return Some(s) };
+    t.declare(ServerConfig::KEYS);
     let before = problems.len();
     if let Some(text) = t.str("listen") {
         match parse_listen(&text) {
@@ -157,6 +184,7 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
         }
     }
     if let Some(replies) = t.table("agent_replies") {
+        replies.declare(ServerConfig::AGENT_REPLY_KEYS);
         for (key, slot) in [("pass", &mut s.agent_replies.pass), ("warn", &mut s.agent_replies.warn)] {
             if let Some(text) = replies.str(key) {
                 match check_agent_reply(&text) {
@@ -175,6 +203,7 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
         }
     }
     if let Some(codes) = t.table("status_codes") {
+        codes.declare(ServerConfig::STATUS_CODE_KEYS);
         for (key, slot) in [
             ("pass", &mut s.status_codes.pass),
             ("warn", &mut s.status_codes.warn),

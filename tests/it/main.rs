@@ -13,12 +13,14 @@
 mod support;
 
 mod admin;
+mod alertmanager;
 mod api;
 mod cli;
 mod datastores;
 mod elasticsearch;
 mod es_modes;
 mod faults;
+mod grafana;
 mod haproxy;
 mod hostile;
 mod hung;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use healthgate::simulator::Mode;
 
 use crate::support::app::*;
-use crate::support::prometheus::{start_prometheus, tool};
+use crate::support::prometheus::{start_prometheus, tool, wait_for_result};
 
 const RULES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/prometheus");
 
@@ -201,25 +201,7 @@ async fn real_prometheus_sees_the_red_alert_pend_fire_and_resolve() {
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
 
     // Wait until Prometheus scrapes healthgate (its target refresh takes ~5 s).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let up: Option<serde_json::Value> = match client
-            .get(format!(
-                "http://127.0.0.1:{}/api/v1/query?query=healthgate_es_cluster_status",
-                prom.port
-            ))
-            .send()
-            .await
-        {
-            Ok(r) => r.text().await.ok().and_then(|t| serde_json::from_str(&t).ok()),
-            Err(_) => None,
-        };
-        if up.is_some_and(|v| v["data"]["result"].as_array().is_some_and(|r| !r.is_empty())) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "Prometheus never scraped healthgate");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_result(prom.port, "healthgate_es_cluster_status", Duration::from_secs(30)).await;
     assert_eq!(alert_state(&client, prom.port, "ElasticsearchClusterRed").await, None);
 
     sim.set_mode(Mode::Red).await.unwrap();

@@ -3,6 +3,7 @@
 //! its own module), plus the fault proxy and the rig that puts every network
 //! kind behind one.
 
+pub mod alertmanager;
 pub mod app;
 pub mod binary;
 pub mod fault;
