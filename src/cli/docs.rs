@@ -179,17 +179,7 @@ fn operations(roff: &mut Roff) {
             roff.text([roman(*text)]);
         }
     };
-    items(
-        roff,
-        "ENDPOINTS",
-        &[
-            ("/livez", "200 while the process serves: never depends on a check."),
-            ("/readyz, /healthz", "The aggregate: 200 for pass and warn, 503 for fail, draining or maintenance (server.status_codes maps them). ?format=json|text, ?verbose."),
-            ("/healthz/NAME, /readyz/NAME", "One check's state, with the same codes and formats."),
-            ("/metrics", "Prometheus text format."),
-            ("/admin/maintenance, /admin/reload", "Enter, show or leave maintenance (POST, GET, DELETE) and reload (POST), with the admin token (server.admin_token_env); see healthgate maint."),
-        ],
-    );
+    items(roff, "ENDPOINTS", crate::http::ENDPOINTS);
     items(
         roff,
         "SIGNALS",

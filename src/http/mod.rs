@@ -1,14 +1,8 @@
 //! The HTTP API. Handlers read the current snapshot and send bytes rendered when
 //! it was published; none of them calls or awaits a dependency.
 //!
-//! | route | answer |
-//! | --- | --- |
-//! | `GET/HEAD /healthz`, `/readyz` | the aggregate; `?verbose`, `?format=text`, `?exclude=NAME` |
-//! | `GET/HEAD /healthz/{check}`, `/readyz/{check}` | one check alone |
-//! | `GET/HEAD /livez` | 200 whenever the process serves; never looks at checks |
-//! | `GET /metrics` | Prometheus text format |
-//! | `GET/POST/DELETE /admin/maintenance` | maintenance window (bearer token; off without one) |
-//! | `POST /admin/reload` | re-read the configuration file, like SIGHUP (bearer token) |
+//! [`ENDPOINTS`] lists every route and what it answers (the manual page prints
+//! it; a test requests each one through the router).
 //!
 //! Routed requests are counted by one layer ([`router`]), under their matched
 //! route; the probe fast path (`probe`) answers before the router and counts
@@ -97,6 +91,24 @@ pub struct AppState {
     /// Details policy.
     pub details: DetailsPolicy,
 }
+
+/// Every route: (methods and paths, what it answers). The manual page's
+/// ENDPOINTS section is this table; `tests/it/api.rs` checks that the router
+/// serves each entry.
+pub const ENDPOINTS: &[(&str, &str)] = &[
+    ("GET/HEAD /livez", "200 whenever the process serves; never looks at checks."),
+    (
+        "GET/HEAD /healthz, /readyz",
+        "The aggregate: 200 for pass and warn, 503 for fail, draining or maintenance (server.status_codes maps them); ?verbose, ?format=json|text, ?exclude=NAME.",
+    ),
+    ("GET/HEAD /healthz/{check}, /readyz/{check}", "One check alone, with the same codes and formats."),
+    ("GET /metrics", "Prometheus text format."),
+    (
+        "GET/POST/DELETE /admin/maintenance",
+        "Show, enter or leave a maintenance window (the admin bearer token, server.admin_token_env; off without one; see healthgate maint).",
+    ),
+    ("POST /admin/reload", "Re-read the configuration file, like SIGHUP (the admin bearer token)."),
+];
 
 /// Builds the router.
 pub fn router(state: AppState) -> Router {

@@ -333,3 +333,24 @@ async fn admin_api_is_off_without_a_token() {
     assert_eq!(status, 404);
     assert!(body.contains("admin API is off"));
 }
+
+#[tokio::test]
+async fn router_serves_every_listed_endpoint() {
+    let app = state(mixed(), None, ShowDetails::Never);
+    let (_, _, unrouted) = call(&app, Method::GET, "/no-such-endpoint", &[]).await;
+    for (routes, _) in healthgate::http::ENDPOINTS {
+        let (methods, paths) = routes.split_once(' ').unwrap();
+        for method in methods.split('/') {
+            for path in paths.split(", ") {
+                let uri = path.replace("{check}", "es");
+                let method = Method::from_bytes(method.as_bytes()).unwrap();
+                let (status, _, body) = call(&app, method.clone(), &uri, &[]).await;
+                assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
+                assert!(
+                    status != StatusCode::NOT_FOUND || body != unrouted,
+                    "{method} {uri} is not routed"
+                );
+            }
+        }
+    }
+}
