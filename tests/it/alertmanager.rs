@@ -11,7 +11,7 @@ use healthgate::simulator::Mode;
 
 use crate::support::alertmanager::{start_alertmanager, Receiver, EXAMPLE};
 use crate::support::app::*;
-use crate::support::prometheus::{start_prometheus_alerting, tool, wait_for_result};
+use crate::support::prometheus::{get_json, start_prometheus_alerting, tool, wait_for_result};
 
 const RULES: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -141,17 +141,9 @@ async fn red_cluster_pages_then_resolves_with_per_instance_alerts_inhibited() {
 
 /// Waits until Alertmanager holds `alertname` as suppressed by an inhibition.
 async fn wait_suppressed(port: u16, alertname: &str, within: Duration) -> bool {
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let deadline = std::time::Instant::now() + within;
     while std::time::Instant::now() < deadline {
-        let alerts: Option<serde_json::Value> = match client
-            .get(format!("http://127.0.0.1:{port}/api/v2/alerts"))
-            .send()
-            .await
-        {
-            Ok(r) => r.text().await.ok().and_then(|t| serde_json::from_str(&t).ok()),
-            Err(_) => None,
-        };
+        let alerts = get_json(&format!("http://127.0.0.1:{port}/api/v2/alerts")).await;
         let held = alerts.as_ref().and_then(|v| v.as_array()).is_some_and(|list| {
             list.iter().any(|a| {
                 a["labels"]["alertname"] == alertname

@@ -14,7 +14,7 @@ use serde_json::Value;
 use yaml_rust2::YamlLoader;
 
 use crate::support::app::*;
-use crate::support::prometheus::{query, start_prometheus, wait_for_result};
+use crate::support::prometheus::{has_result_within, start_prometheus, wait_for_result};
 
 const DASHBOARD: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/grafana/healthgate.json"));
 const RULES: &str = include_str!(concat!(
@@ -186,16 +186,8 @@ async fn every_dashboard_query_returns_data_from_a_real_prometheus() {
                 .replace("$__rate_interval", "10s"),
         );
         // Rates need two samples in their window: allow a few scrapes.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if query(prom.port, &promql).await.is_some_and(|r| !r.is_empty()) {
-                break;
-            }
-            if Instant::now() > deadline {
-                empty.push(format!("{title}: {promql}"));
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+        if !has_result_within(prom.port, &promql, Duration::from_secs(10)).await {
+            empty.push(format!("{title}: {promql}"));
         }
     }
     assert!(empty.is_empty(), "queries with no result:\n{}", empty.join("\n"));

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use healthgate::simulator::Mode;
 
 use crate::support::app::*;
-use crate::support::prometheus::{start_prometheus, tool, wait_for_result};
+use crate::support::prometheus::{get_json, start_prometheus, tool, wait_for_result};
 
 const RULES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/prometheus");
 
@@ -169,16 +169,8 @@ async fn metrics_pass_promtool_check_metrics_without_warnings() {
 }
 
 /// The state (`pending`/`firing`) of an alert, or `None` when inactive.
-async fn alert_state(client: &reqwest::Client, port: u16, name: &str) -> Option<String> {
-    let v: serde_json::Value = client
-        .get(format!("http://127.0.0.1:{port}/api/v1/alerts"))
-        .send()
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())?;
+async fn alert_state(port: u16, name: &str) -> Option<String> {
+    let v = get_json(&format!("http://127.0.0.1:{port}/api/v1/alerts")).await?;
     v["data"]["alerts"]
         .as_array()?
         .iter()
@@ -198,17 +190,16 @@ async fn real_prometheus_sees_the_red_alert_pend_fire_and_resolve() {
     let for_at = at + rules[at..].find("for: 1m").unwrap();
     let rules = format!("{}for: 3s{}", &rules[..for_at], &rules[for_at + "for: 1m".len()..]);
     let prom = start_prometheus(&app.addr.to_string(), &rules);
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
 
     // Wait until Prometheus scrapes healthgate (its target refresh takes ~5 s).
     wait_for_result(prom.port, "healthgate_es_cluster_status", Duration::from_secs(30)).await;
-    assert_eq!(alert_state(&client, prom.port, "ElasticsearchClusterRed").await, None);
+    assert_eq!(alert_state(prom.port, "ElasticsearchClusterRed").await, None);
 
     sim.set_mode(Mode::Red).await.unwrap();
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while seen.last().map(String::as_str) != Some("firing") {
-        if let Some(s) = alert_state(&client, prom.port, "ElasticsearchClusterRed").await {
+        if let Some(s) = alert_state(prom.port, "ElasticsearchClusterRed").await {
             if seen.last() != Some(&s) {
                 seen.push(s);
             }
@@ -223,10 +214,7 @@ async fn real_prometheus_sees_the_red_alert_pend_fire_and_resolve() {
 
     sim.set_mode(Mode::Green).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while alert_state(&client, prom.port, "ElasticsearchClusterRed")
-        .await
-        .is_some()
-    {
+    while alert_state(prom.port, "ElasticsearchClusterRed").await.is_some() {
         assert!(Instant::now() < deadline, "RED alert did not resolve after green");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -61,31 +61,40 @@ pub fn start_prometheus_alerting(target: &str, rules: &str, alertmanager: Option
     Prometheus { child, port, _dir: dir }
 }
 
+/// GETs `url` and parses its body as JSON; `None` when there is no answer or
+/// it is not JSON (the servers polled here may still be starting).
+pub async fn get_json(url: &str) -> Option<serde_json::Value> {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let text = client.get(url).send().await.ok()?.text().await.ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 /// The result vector of an instant query, or `None` when Prometheus did not answer it.
 pub async fn query(port: u16, expr: &str) -> Option<Vec<serde_json::Value>> {
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let text = client
-        .get(format!("http://127.0.0.1:{port}/api/v1/query"))
-        .query(&[("query", expr)])
-        .send()
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let q: String = form_urlencoded::byte_serialize(expr.as_bytes()).collect();
+    let v = get_json(&format!("http://127.0.0.1:{port}/api/v1/query?query={q}")).await?;
     v["data"]["result"].as_array().cloned()
+}
+
+/// Whether `expr` has a result within `within` (polling every 200 ms).
+pub async fn has_result_within(port: u16, expr: &str, within: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if query(port, expr).await.is_some_and(|r| !r.is_empty()) {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 /// Waits until `expr` has a result: Prometheus has scraped what it needs
 /// (its first scrape waits for the ~5 s target-update throttle).
 pub async fn wait_for_result(port: u16, expr: &str, within: std::time::Duration) {
-    let deadline = std::time::Instant::now() + within;
-    while query(port, expr).await.is_none_or(|r| r.is_empty()) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "Prometheus has no result for {expr} after {within:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    assert!(
+        has_result_within(port, expr, within).await,
+        "Prometheus has no result for {expr} after {within:?}"
+    );
 }
