@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
+use crate::checks::elasticsearch::failback::gate::Gates;
 use crate::checks::{self, Check};
 use crate::config::Config;
 use crate::http::{AdminState, AppState, DetailsPolicy};
@@ -49,6 +50,7 @@ pub struct App {
     header_read_timeout: Duration,
     events: mpsc::Sender<Event>,
     events_rx: mpsc::Receiver<Event>,
+    gates: Gates,
 }
 
 impl App {
@@ -56,8 +58,9 @@ impl App {
     pub async fn build(config: Config) -> Result<App, AppError> {
         let mut parts = Vec::new();
         let mut built = Vec::new();
+        let gates = Gates::default();
         for (i, c) in config.checks.iter().enumerate() {
-            let check: Arc<dyn Check> = Arc::from(checks::build(i, c)?);
+            let check: Arc<dyn Check> = Arc::from(checks::build(i, c, &gates)?);
             if let crate::config::CheckKind::Elasticsearch(es) = &c.kind {
                 if es.tls_insecure_skip_verify {
                     tracing::warn!(check = %c.name, "tls_insecure_skip_verify is on: certificates are not verified");
@@ -102,6 +105,7 @@ impl App {
                 }),
                 snapshot,
                 metrics,
+                gates: gates.clone(),
                 details: DetailsPolicy {
                     mode: config.server.show_details,
                     token: config.server.details_token.clone(),
@@ -116,6 +120,7 @@ impl App {
             config,
             events,
             events_rx,
+            gates,
         })
     }
 
@@ -150,10 +155,11 @@ impl App {
             events,
             events_rx,
             agent,
+            gates,
             ..
         } = self;
         let publisher_task = tokio::spawn(publisher.run(events_rx));
-        let supervisor = crate::reload::Supervisor::start(&config, built, events.clone());
+        let supervisor = crate::reload::Supervisor::start(&config, built, events.clone(), gates);
         let reloader = tokio::spawn(crate::reload::serve(supervisor, reloads));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let limits = crate::http::server::Limits {

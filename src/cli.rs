@@ -12,8 +12,10 @@ use crate::telemetry::LogFormat;
 
 mod demo;
 mod docs;
+mod dr;
 mod maint;
 
+pub use dr::DrAction;
 pub use maint::MaintAction;
 
 /// healthgate: cached dependency health for load balancers, Kubernetes and Prometheus.
@@ -58,6 +60,18 @@ pub enum Command {
         /// on, off or status.
         #[command(subcommand)]
         action: MaintAction,
+        /// The running healthgate.
+        #[arg(long, default_value = "http://127.0.0.1:9898", global = true)]
+        url: String,
+        /// File holding the admin token (default: $HEALTHGATE_ADMIN_TOKEN).
+        #[arg(long, global = true)]
+        token_file: Option<PathBuf>,
+    },
+    /// Show or confirm the DR failback gates through a running healthgate's admin API.
+    Dr {
+        /// status or confirm.
+        #[command(subcommand)]
+        action: DrAction,
         /// The running healthgate.
         #[arg(long, default_value = "http://127.0.0.1:9898", global = true)]
         url: String,
@@ -125,6 +139,11 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             url,
             token_file,
         } => maint::run(action, &url, token_file.as_ref()).await,
+        Command::Dr {
+            action,
+            url,
+            token_file,
+        } => dr::run(action, &url, token_file.as_ref()).await,
         Command::Simulate { listen, control, mode } => simulate(listen, control, &mode).await,
         Command::Completions { shell } => {
             docs::completions(shell, &mut std::io::stdout().lock());
@@ -157,7 +176,26 @@ async fn run(path: Option<PathBuf>) -> Result<ExitCode, CliError> {
 fn check_config(path: Option<PathBuf>) -> Result<ExitCode, CliError> {
     let config = load(path)?;
     print!("configuration OK\n{}", summary(&config));
+    for w in warnings(&config) {
+        eprintln!("warning: {w}");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a valid configuration may still get wrong.
+pub fn warnings(c: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    for ch in &c.checks {
+        if let crate::config::CheckKind::Elasticsearch(es) = &ch.kind {
+            if es.failback.as_ref().is_some_and(|f| f.state_file.is_none()) {
+                out.push(format!(
+                    "check {}: no state_file, so a restart forgets a latched failback gate (set state_file to keep it)",
+                    ch.name
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// A human summary of a configuration, with no secret values.

@@ -113,6 +113,7 @@ pub struct Supervisor {
     next_id: CheckId,
     events: mpsc::Sender<Event>,
     permits: Arc<Semaphore>,
+    gates: checks::elasticsearch::failback::gate::Gates,
 }
 
 impl Drop for Supervisor {
@@ -125,7 +126,13 @@ impl Drop for Supervisor {
 
 impl Supervisor {
     /// Starts every check of `config` (built already, in order), with ids 0..n.
-    pub fn start(config: &Config, built: Vec<Arc<dyn Check>>, events: mpsc::Sender<Event>) -> Supervisor {
+    /// `gates` is the failback gates' registry the checks were built with.
+    pub fn start(
+        config: &Config,
+        built: Vec<Arc<dyn Check>>,
+        events: mpsc::Sender<Event>,
+        gates: checks::elasticsearch::failback::gate::Gates,
+    ) -> Supervisor {
         let permits = Arc::new(Semaphore::new(config.server.max_concurrent_checks));
         let running: Vec<Running> = config
             .checks
@@ -146,6 +153,7 @@ impl Supervisor {
             running,
             events,
             permits,
+            gates,
         }
     }
 
@@ -170,7 +178,7 @@ impl Supervisor {
             let same = self.running.iter().position(|r| r.cfg == *cfg);
             let built = match same {
                 Some(_) => None,
-                None => match checks::build(i, cfg) {
+                None => match checks::build(i, cfg, &self.gates) {
                     Ok(c) => Some(Arc::from(c)),
                     Err(e) => {
                         tracing::warn!("reload rejected, the running configuration stays: {e}");

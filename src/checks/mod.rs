@@ -73,6 +73,16 @@ pub enum Fact {
     EsIndexStatus,
     /// 1 when an elected master was found, 0 when not.
     EsMasterPresent,
+    /// DR failback gate: 0 open, 1 open but unprotected, 2 closed, 3 latched.
+    EsDrGate,
+    /// DR: a write index's role on this cluster (0 missing, 1 leader, 2 following, 3 paused, 4 stopped); per index.
+    EsDrLocalRole,
+    /// DR: the same index's role on the secondary; per index.
+    EsDrPeerRole,
+    /// DR: operations the secondary's follower is behind this cluster; per index.
+    EsDrPeerLagOperations,
+    /// DR: operations this cluster's follower (being re-seeded) is behind the secondary; per index.
+    EsDrReseedLagOperations,
     /// HTTP status code of the answer (http check).
     HttpStatus,
 }
@@ -270,14 +280,22 @@ pub struct BuildError {
     pub message: String,
 }
 
-/// Builds the runnable check for one configuration entry.
-pub fn build(index: usize, cfg: &CheckConfig) -> Result<Box<dyn Check>, BuildError> {
+/// Builds the runnable check for one configuration entry; `gates` keeps the
+/// failback gates' memory across rebuilds.
+pub fn build(
+    index: usize,
+    cfg: &CheckConfig,
+    gates: &elasticsearch::failback::gate::Gates,
+) -> Result<Box<dyn Check>, BuildError> {
     let err = |message: String| BuildError {
         index,
         name: cfg.name.clone(),
         message,
     };
     Ok(match &cfg.kind {
+        CheckKind::Elasticsearch(es) if es.mode == crate::config::EsMode::Failback => {
+            Box::new(elasticsearch::failback::FailbackCheck::new(&cfg.name, es, gates).map_err(err)?)
+        }
         CheckKind::Elasticsearch(es) => Box::new(elasticsearch::ElasticsearchCheck::new(es).map_err(err)?),
         CheckKind::Http(h) => Box::new(http::HttpCheck::new(h).map_err(err)?),
         CheckKind::Tcp(t) => Box::new(tcp::TcpCheck::new(t)),

@@ -38,21 +38,39 @@ fn token(file: Option<&PathBuf>) -> Result<Secret, CliError> {
 }
 
 pub(super) async fn run(action: MaintAction, url: &str, token_file: Option<&PathBuf>) -> Result<ExitCode, CliError> {
+    let (method, body) = match &action {
+        MaintAction::On { ttl, reason } => (
+            reqwest::Method::POST,
+            Some(serde_json::json!({ "reason": reason, "ttl": ttl })),
+        ),
+        MaintAction::Off => (reqwest::Method::DELETE, None),
+        MaintAction::Status => (reqwest::Method::GET, None),
+    };
+    call(url, "/admin/maintenance", token_file, method, body).await
+}
+
+/// One request to a running healthgate's admin API with the admin token; the
+/// answer is printed, and a non-2xx answer is a failing exit.
+pub(super) async fn call(
+    url: &str,
+    path: &str,
+    token_file: Option<&PathBuf>,
+    method: reqwest::Method,
+    body: Option<serde_json::Value>,
+) -> Result<ExitCode, CliError> {
     let token = token(token_file)?;
-    let endpoint = format!("{}/admin/maintenance", url.trim_end_matches('/'));
+    let endpoint = format!("{}{path}", url.trim_end_matches('/'));
     let client = reqwest::Client::builder()
         .use_rustls_tls()
         .timeout(std::time::Duration::from_secs(5))
         .build()
         .map_err(|e| CliError::Usage(format!("cannot build the HTTP client: {e}")))?;
-    let req = match &action {
-        MaintAction::On { ttl, reason } => client
-            .post(&endpoint)
+    let mut req = client.request(method, &endpoint);
+    if let Some(body) = body {
+        req = req
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(serde_json::json!({ "reason": reason, "ttl": ttl }).to_string()),
-        MaintAction::Off => client.delete(&endpoint),
-        MaintAction::Status => client.get(&endpoint),
-    };
+            .body(body.to_string());
+    }
     let resp = req.bearer_auth(token.expose()).send().await.map_err(|e| {
         CliError::Usage(format!(
             "{endpoint}: {}",

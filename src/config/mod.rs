@@ -17,9 +17,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 pub use kinds::{
-    node_label, CheckKind, DnsConfig, Endpoint, EsAuth, EsConfig, EsMode, ExecConfig, HeaderValueSource, HttpConfig,
-    HttpMethod, Kind, MemcachedConfig, MysqlConfig, PostgresConfig, RedisConfig, Role, SecretEq, StatusPattern,
-    TcpConfig, TlsMode, KINDS, SHARED_KEYS,
+    node_label, CheckKind, DnsConfig, Endpoint, EsAuth, EsConfig, EsMode, ExecConfig, FailbackConfig,
+    HeaderValueSource, HttpConfig, HttpMethod, Kind, MemcachedConfig, MysqlConfig, PostgresConfig, RedisConfig, Role,
+    SecretEq, StatusPattern, TcpConfig, TlsMode, KINDS, SHARED_KEYS,
 };
 pub use schedule::{FlapPolicy, Schedule};
 pub use server::{AgentReplies, ServerConfig, ShowDetails, StatusCodes};

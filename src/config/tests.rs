@@ -326,7 +326,7 @@ mode = "colour"
     );
     has(&p, "checks[3].indices[0]: expected an index name");
     has(&p, "checks[3].indices[1]: expected an index name");
-    has(&p, "checks[4].mode: invalid mode \"colour\" (expected one of: cluster_health, ping, ccr, health_report, index_health, master)");
+    has(&p, "checks[4].mode: invalid mode \"colour\" (expected one of: cluster_health, ping, ccr, health_report, index_health, master, failback)");
 }
 
 #[test]

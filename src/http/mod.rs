@@ -10,6 +10,7 @@
 
 mod admin;
 mod deadline;
+mod dr;
 mod health;
 pub mod probe;
 mod query;
@@ -90,6 +91,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Details policy.
     pub details: DetailsPolicy,
+    /// The failback gates (`/admin/dr`).
+    pub gates: crate::checks::elasticsearch::failback::gate::Gates,
 }
 
 /// Every route: (methods and paths, what it answers). The manual page's
@@ -108,6 +111,11 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
         "Show, enter or leave a maintenance window (the admin bearer token, server.admin_token_env; off without one; see healthgate maint).",
     ),
     ("POST /admin/reload", "Re-read the configuration file, like SIGHUP (the admin bearer token)."),
+    ("GET /admin/dr", "The DR failback gates: latch, confirmation, clusters seen, caught-up rounds (the admin bearer token; see healthgate dr)."),
+    (
+        "POST /admin/dr/confirm",
+        "Open a latched failback gate for a while: {\"reason\", \"ttl\", \"check\"} (the admin bearer token; logged with the reason).",
+    ),
 ];
 
 /// Builds the router.
@@ -118,6 +126,8 @@ pub fn router(state: AppState) -> Router {
             get(admin::get).post(admin::set).delete(admin::clear),
         )
         .route("/admin/reload", axum::routing::post(admin::reload))
+        .route("/admin/dr", get(dr::get))
+        .route("/admin/dr/confirm", axum::routing::post(dr::confirm))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             admin::require_token,
@@ -147,6 +157,8 @@ const ROUTES: &[&str] = &[
     "/metrics",
     "/admin/maintenance",
     "/admin/reload",
+    "/admin/dr",
+    "/admin/dr/confirm",
 ];
 
 /// Counts every routed request once, under its matched route (the probe fast

@@ -53,5 +53,10 @@ pub(super) const FACT_FAMILIES: &[FactFamily] = &[
     per(Fact::EsHealthIndicatorStatus, "healthgate_es_health_indicator_status", "Health report indicator colour: 0 green, 1 yellow, 2 red, 3 unknown.", "indicator"),
     per(Fact::EsIndexStatus, "healthgate_es_index_status", "Colour of a named index: 0 green, 1 yellow, 2 red (a missing index is red).", "index"),
     family(Fact::EsMasterPresent, "healthgate_es_master_present", "1 when the cluster has an elected master, 0 when it has none."),
+    family(Fact::EsDrGate, "healthgate_es_dr_gate", "DR failback gate: 0 open, 1 open but the secondary does not protect this cluster, 2 closed, 3 latched (split leaders seen)."),
+    per(Fact::EsDrLocalRole, "healthgate_es_dr_local_role", "A write index's CCR role on this cluster: 0 missing, 1 leader, 2 following, 3 paused follower, 4 follower stopped by a fatal exception.", "index"),
+    per(Fact::EsDrPeerRole, "healthgate_es_dr_peer_role", "The same index's CCR role on the secondary cluster (same codes).", "index"),
+    per(Fact::EsDrPeerLagOperations, "healthgate_es_dr_peer_lag_operations", "Operations the secondary's follower is behind this cluster (max over shards).", "index"),
+    per(Fact::EsDrReseedLagOperations, "healthgate_es_dr_reseed_lag_operations", "Operations this cluster's follower, being re-seeded from the secondary, is behind it (max over shards).", "index"),
     family(Fact::HttpStatus, "healthgate_http_check_status_code", "HTTP status code of the latest answer to an http check."),
 ];

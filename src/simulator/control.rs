@@ -3,11 +3,14 @@
 //!
 //! `GET /stats` → `{"mode":"green","requests":12}`; `PUT /mode/<mode>`
 //! (`red`, `hang`, `refused`, `fixture:<file>`, ...); `PUT /delay/<ms>`;
-//! `PUT /ccr/<following|lagging|read_exceptions|fatal|paused>`; `PUT /version/<8.17.0|7.17.0|6.3.2>`.
+//! `PUT /ccr/<following|lagging|read_exceptions|fatal|paused>`; `PUT /version/<8.17.0|7.17.0|6.3.2>`;
+//! `PUT /cluster/<name>/<uuid>`; and one index's CCR role, as a DR drill
+//! changes it: `PUT /index/<index>/<pause|resume|promote|create|delete>` and
+//! `PUT /index/<index>/follow?remote=<alias>&leader=<index>&behind=<ops>&rate=<ops/s>`.
 
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, put};
@@ -24,6 +27,8 @@ pub async fn serve_control(listener: TcpListener, sim: SimHandle) -> std::io::Re
         .route("/delay/{ms}", put(set_delay).post(set_delay))
         .route("/ccr/{state}", put(set_ccr).post(set_ccr))
         .route("/version/{version}", put(set_version).post(set_version))
+        .route("/cluster/{name}/{uuid}", put(set_cluster).post(set_cluster))
+        .route("/index/{index}/{action}", put(change_index).post(change_index))
         .with_state(sim);
     axum::serve(listener, app).await
 }
@@ -70,6 +75,53 @@ async fn set_ccr(State(sim): State<SimHandle>, Path(state): Path<String>) -> imp
 async fn set_version(State(sim): State<SimHandle>, Path(version): Path<String>) -> impl IntoResponse {
     match sim.set_version(&version) {
         Ok(()) => (StatusCode::OK, format!("version {version}\n")),
+        Err(e) => (StatusCode::BAD_REQUEST, format!("{e}\n")),
+    }
+}
+
+async fn set_cluster(State(sim): State<SimHandle>, Path((name, uuid)): Path<(String, String)>) -> impl IntoResponse {
+    sim.set_cluster(&name, &uuid);
+    format!("cluster {name} {uuid}\n")
+}
+
+/// The query of `PUT /index/<index>/follow`.
+#[derive(Debug, serde::Deserialize)]
+struct FollowQuery {
+    remote: Option<String>,
+    leader: Option<String>,
+    #[serde(default)]
+    behind: u64,
+    #[serde(default)]
+    rate: u64,
+}
+
+async fn change_index(
+    State(sim): State<SimHandle>,
+    Path((index, action)): Path<(String, String)>,
+    Query(q): Query<FollowQuery>,
+) -> impl IntoResponse {
+    use super::IndexChange as C;
+    let change = match action.as_str() {
+        "pause" => C::Pause,
+        "resume" => C::Resume,
+        "promote" | "unfollow" => C::Promote,
+        "create" => C::Create,
+        "delete" => C::Delete,
+        "follow" => C::Follow {
+            remote_cluster: q.remote.unwrap_or_else(|| "remote_cluster".into()),
+            leader_index: q.leader.unwrap_or_else(|| index.clone()),
+            behind: q.behind,
+            rate: q.rate,
+        },
+        other => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("unknown action \"{other}\"; expected pause, resume, promote, follow, create or delete\n"),
+            )
+        }
+    };
+    match sim.change_index(&index, change) {
+        Ok(()) => (StatusCode::OK, format!("{index} {action}\n")),
         Err(e) => (StatusCode::BAD_REQUEST, format!("{e}\n")),
     }
 }

@@ -14,6 +14,7 @@
 //! working while the Elasticsearch port refuses connections.
 
 mod apis;
+mod ccr;
 mod control;
 mod fixtures;
 mod responses;
@@ -24,6 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use ccr::IndexChange;
 pub use control::serve_control;
 pub use fixtures::{CLUSTER_HEALTH_FIXTURES, INFO_FIXTURES};
 
@@ -186,7 +188,9 @@ pub(crate) struct Shared {
     pub(crate) requests: AtomicU64,
     /// The `Authorization` value required, if any.
     pub(crate) auth: Mutex<Option<String>>,
-    pub(crate) ccr: Mutex<CcrState>,
+    pub(crate) ccr: Mutex<ccr::Ccr>,
+    /// Another cluster's name and UUID in `GET /` (default: the fixture's).
+    pub(crate) identity: Mutex<Option<(String, String)>>,
     /// The `GET /` body: which version the simulator is.
     pub(crate) info: Mutex<&'static str>,
 }
@@ -211,7 +215,8 @@ impl Simulator {
             delay_ms: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             auth: Mutex::new(None),
-            ccr: Mutex::new(CcrState::Following),
+            ccr: Mutex::new(ccr::Ccr::default()),
+            identity: Mutex::new(None),
             info: Mutex::new(INFO_FIXTURES[0].1),
         });
         let server = server::Server::start(addr, shared.clone()).await?;
@@ -279,9 +284,20 @@ impl SimHandle {
         *self.shared.auth.lock().expect("auth lock") = responses::expected_header(&auth);
     }
 
-    /// Sets what the CCR follower is doing.
+    /// Sets what the CCR follower `follower_index` is doing.
     pub fn set_ccr(&self, state: CcrState) {
-        *self.shared.ccr.lock().expect("ccr lock") = state;
+        let _ = self.change_index("follower_index", IndexChange::Condition(state));
+    }
+
+    /// Changes one index's CCR role (pause, resume, promote, re-seed, ...);
+    /// the error says what Elasticsearch would refuse.
+    pub fn change_index(&self, index: &str, change: IndexChange) -> Result<(), String> {
+        self.shared.ccr.lock().expect("ccr lock").apply(index, change)
+    }
+
+    /// Makes `GET /` name another cluster (two simulators as two clusters).
+    pub fn set_cluster(&self, name: &str, uuid: &str) {
+        *self.shared.identity.lock().expect("identity lock") = Some((name.to_string(), uuid.to_string()));
     }
 
     /// Answers `GET /` as this version (one of [`INFO_FIXTURES`]: 8.17.0, the

@@ -84,6 +84,7 @@ pub(super) async fn handle(req: Request<hyper::body::Incoming>, shared: Arc<Shar
         (&Method::GET, "/_cluster/health") => !query.local,
         (&Method::GET, p) if p.starts_with("/_cluster/health/") => !query.local,
         (&Method::GET, "/_ccr/stats") | (&Method::GET, "/_cat/master") => true,
+        (&Method::GET, p) if p.ends_with("/_ccr/info") => true,
         _ => false,
     };
     if mode == Mode::NoMaster && master_routed {
@@ -99,16 +100,28 @@ pub(super) async fn handle(req: Request<hyper::body::Incoming>, shared: Arc<Shar
         }
     }
     let resp = match (req.method(), path) {
-        (&Method::GET | &Method::HEAD, "/") => root(req.method() == Method::HEAD, &mode, info),
+        (&Method::GET | &Method::HEAD, "/") => {
+            let identity = shared.identity.lock().expect("identity lock").clone();
+            root(req.method() == Method::HEAD, &mode, info, identity.as_ref())
+        }
         (&Method::GET, "/_cluster/health") => cluster_health(&mode, query.local),
         (&Method::GET, p) if p.starts_with("/_cluster/health/") => failure(&mode).unwrap_or_else(|| {
             let list = p.trim_start_matches("/_cluster/health/");
-            apis::index_health(&health_body(&mode), list, &mode)
+            let names = shared.ccr.lock().expect("ccr lock").names();
+            apis::index_health(&health_body(&mode), list, &mode, &names)
         }),
-        (&Method::GET, p) if p.ends_with("/_ccr/stats") => {
-            let state = *shared.ccr.lock().expect("ccr lock");
-            failure(&mode).unwrap_or_else(|| apis::ccr_stats(p, state))
-        }
+        (&Method::GET, p) if p.ends_with("/_ccr/stats") => failure(&mode).unwrap_or_else(|| {
+            let list = p
+                .strip_suffix("/_ccr/stats")
+                .and_then(|l| l.strip_prefix('/'))
+                .filter(|l| !l.is_empty());
+            shared.ccr.lock().expect("ccr lock").stats(list)
+        }),
+        (&Method::GET, p) if p.ends_with("/_ccr/info") && p.len() > "/_ccr/info".len() => failure(&mode)
+            .unwrap_or_else(|| {
+                let list = p.trim_start_matches('/').trim_end_matches("/_ccr/info");
+                shared.ccr.lock().expect("ccr lock").info(list)
+            }),
         // The health report is how a cluster without a master explains itself.
         (&Method::GET, "/_health_report") if mode == Mode::NoMaster => apis::health_report(&mode),
         (&Method::GET, "/_health_report") => failure(&mode).unwrap_or_else(|| apis::health_report(&mode)),
@@ -170,7 +183,7 @@ impl Query {
 
 /// `GET /` and `HEAD /`. Without a master, 7.0 and later still answer 200 from
 /// the node's local state; 1.x-6.x answer 503 with the info body (PR #29045).
-fn root(head: bool, mode: &Mode, info: &'static str) -> Resp {
+fn root(head: bool, mode: &Mode, info: &'static str, identity: Option<&(String, String)>) -> Resp {
     let no_master = matches!(mode, Mode::NoMaster | Mode::Blocked);
     let status = if no_master && major_version(info) <= 6 {
         StatusCode::SERVICE_UNAVAILABLE
@@ -182,11 +195,29 @@ fn root(head: bool, mode: &Mode, info: &'static str) -> Resp {
         StatusCode::OK
     };
     // GET / is pretty-printed; HEAD / carries the GET length and no body.
-    let body = format!("{}\n", info.trim_end());
+    let body = match identity {
+        // Another cluster: the same version's answer with its name and UUID.
+        Some((name, uuid)) => format!(
+            "{}\n",
+            relabel(&relabel(info, "cluster_name", name), "cluster_uuid", uuid).trim_end()
+        ),
+        None => format!("{}\n", info.trim_end()),
+    };
     let len = body.len();
     let mut r = json(status, if head { Body::empty() } else { Body::from(body) }, true);
     r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     r
+}
+
+/// `body` with the string value of `"key" : "..."` replaced, the layout kept
+/// (`GET /` is pretty-printed).
+fn relabel(body: &str, key: &str, value: &str) -> String {
+    let marker = format!("\"{key}\" : \"");
+    let Some(start) = body.find(&marker).map(|i| i + marker.len()) else {
+        return body.to_string();
+    };
+    let end = body[start..].find('"').map_or(body.len(), |i| start + i);
+    format!("{}{value}{}", &body[..start], &body[end..])
 }
 
 /// Failure modes shared by every route; `None` for the colour modes.

@@ -55,6 +55,7 @@ fn state(checks: Vec<CheckView>, ov: Option<Override>, mode: ShowDetails) -> App
             mode,
             token: Some(Secret::new("details-token")),
         },
+        gates: Default::default(),
     }
 }
 
@@ -273,6 +274,7 @@ async fn custom_status_codes() {
             mode: ShowDetails::Never,
             token: None,
         },
+        gates: Default::default(),
     };
     assert_eq!(call(&app, Method::GET, "/healthz", &[]).await.0, 429);
     assert_eq!(call(&app, Method::GET, "/healthz/cache", &[]).await.0, 500);

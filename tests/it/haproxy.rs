@@ -158,13 +158,20 @@ async fn one_failing_app_evicts_only_its_server_and_clients_see_no_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn primary_red_fails_over_to_backup_and_fails_back_after_five_passes() {
-    let (primary, secondary) = (spawn_sim().await, spawn_sim().await);
+    // The plain case of the DR gate: no promotion, the secondary still
+    // following with lag 0, so the gate on the primary's sidecars changes nothing.
+    let (primary, secondary) = crate::failback::two_clusters().await;
     let p1 = backend("primary", "127.0.0.1:0").await;
     let p2 = backend("primary", "127.0.0.1:0").await;
     let s1 = backend("secondary", "127.0.0.1:0").await;
     let s2 = backend("secondary", "127.0.0.1:0").await;
-    let hp1 = spawn_app(&sidecar_checks(&primary.url(), None)).await;
-    let hp2 = spawn_app(&sidecar_checks(&primary.url(), None)).await;
+    let gated = format!(
+        "{}{}",
+        sidecar_checks(&primary.url(), None),
+        crate::failback::gate_check(&primary.url(), &secondary.url(), "")
+    );
+    let hp1 = spawn_app(&gated).await;
+    let hp2 = spawn_app(&gated).await;
     let hs1 = spawn_app(&sidecar_checks(&secondary.url(), None)).await;
     let hs2 = spawn_app(&sidecar_checks(&secondary.url(), None)).await;
     let inter = Duration::from_millis(300);
@@ -224,6 +231,114 @@ async fn primary_red_fails_over_to_backup_and_fails_back_after_five_passes() {
         );
     }
     println!("measured: fail-back {failback:?} after the primary's sidecars turned green (inter 300ms, rise 5)");
+}
+
+/// The DR drill of the README's runbook, against the shipped `es-failover.cfg`:
+/// HAProxy's `backup` servers are preemptive, so only the gate on the
+/// primary's sidecars keeps traffic off a primary that lacks the writes made
+/// on the promoted secondary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dr_drill_traffic_returns_only_after_the_switch_back() {
+    use crate::failback::{follow, gate_check, until_binary};
+    use crate::support::binary::{serve, Running};
+    use healthgate::simulator::IndexChange;
+    let (primary, secondary) = crate::failback::two_clusters().await;
+    let dir = tempfile::tempdir().unwrap();
+    let p1 = backend("primary", "127.0.0.1:0").await;
+    let p2 = backend("primary", "127.0.0.1:0").await;
+    let s1 = backend("secondary", "127.0.0.1:0").await;
+    let s2 = backend("secondary", "127.0.0.1:0").await;
+    let gated = |i: u32| {
+        let gate = gate_check(&primary.url(), &secondary.url(), "")
+            .replace("caught_up_rounds = 3", "")
+            .replace(
+                "interval = \"200ms\"\ntimeout = \"180ms\"",
+                &format!(
+                    "interval = \"300ms\"\ntimeout = \"250ms\"\nstate_file = \"{}\"",
+                    dir.path().join(format!("gate-{i}.json")).display()
+                ),
+            );
+        format!("{}{gate}", sidecar_checks(&primary.url(), None))
+    };
+    let (run1, hp1) = serve(dir.path(), &gated(1));
+    let (_run2, hp2) = serve(dir.path(), &gated(2));
+    let hs1 = spawn_app(&sidecar_checks(&secondary.url(), None)).await;
+    let hs2 = spawn_app(&sidecar_checks(&secondary.url(), None)).await;
+    let port = |url: &str| url.rsplit(':').next().unwrap().to_string();
+    let hap = start_haproxy(
+        "es-failover.cfg",
+        &[
+            ("ES_P1_ADDR", p1.addr.to_string()),
+            ("ES_P2_ADDR", p2.addr.to_string()),
+            ("ES_S1_ADDR", s1.addr.to_string()),
+            ("ES_S2_ADDR", s2.addr.to_string()),
+            ("ES_P1_HEALTH_PORT", port(&hp1)),
+            ("ES_P2_HEALTH_PORT", port(&hp2)),
+            ("ES_S1_HEALTH_PORT", hs1.addr.port().to_string()),
+            ("ES_S2_HEALTH_PORT", hs2.addr.port().to_string()),
+            ("CHECK_INTER", "300ms".into()),
+        ],
+    );
+    let primaries = ["elasticsearch/es-p1", "elasticsearch/es-p2"];
+    let c = client();
+    hap.wait_status(&primaries, "UP", Duration::from_secs(8)).await;
+    until_binary(&hp1, "the secondary follows it", Duration::from_secs(5)).await;
+    assert_eq!(hap.get(&c).await.as_deref(), Ok("primary"));
+
+    // 1. The primary fails: traffic moves to the secondary.
+    primary.set_mode(Mode::Red).await.unwrap();
+    hap.wait_status(&primaries, "DOWN", Duration::from_secs(4)).await;
+    assert_eq!(hap.get(&c).await.as_deref(), Ok("secondary"));
+    // 2. The secondary's follower is promoted: writes now exist only there.
+    secondary.change_index("orders", IndexChange::Promote).unwrap();
+    // 3. The primary is green again, and stale: the gate latches, and
+    //    traffic stays on the secondary far beyond rise x inter.
+    primary.set_mode(Mode::Green).await.unwrap();
+    let (code, why) = until_binary(&hp1, "orders is a leader on both clusters", Duration::from_secs(5)).await;
+    assert_eq!(code, 503, "{why}");
+    let hold = Instant::now() + Duration::from_secs(4);
+    while Instant::now() < hold {
+        for p in primaries {
+            assert!(
+                hap.status(p).starts_with("DOWN"),
+                "{p} must stay DOWN while the gate is latched"
+            );
+        }
+        assert_eq!(
+            hap.get(&c).await.as_deref(),
+            Ok("secondary"),
+            "no request reaches the primary"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A restart of a primary sidecar in the middle keeps the latch (state_file).
+    let cfg = dir.path().join(format!("healthgate-{}.toml", port(&hp1)));
+    drop(run1);
+    let _run1 = Running::with_config(&cfg);
+    let (code, why) = until_binary(&hp1, "latched since", Duration::from_secs(5)).await;
+    assert_eq!(code, 503, "{why}");
+    // 4. Re-seed: the primary's index follows the secondary, with lag.
+    primary
+        .change_index("orders", follow("secondary", 40_000, 20_000))
+        .unwrap();
+    let (_, why) = until_binary(&hp1, "re-seeding from the secondary", Duration::from_secs(5)).await;
+    assert!(why.contains("operations behind"), "{why}");
+    assert!(hap.status("elasticsearch/es-p1").starts_with("DOWN"));
+    assert_eq!(hap.get(&c).await.as_deref(), Ok("secondary"));
+    // 5. The planned switch back: the primary leads again and the secondary
+    //    follows it; traffic returns only after five caught-up rounds.
+    primary.change_index("orders", IndexChange::Promote).unwrap();
+    secondary.change_index("orders", follow("primary", 0, 0)).unwrap();
+    let switched = Instant::now();
+    let (code, why) = until_binary(&hp1, "caught up for 3 of 5 rounds", Duration::from_secs(5)).await;
+    assert_eq!(code, 503, "still latched: {why}");
+    assert!(hap.status("elasticsearch/es-p1").starts_with("DOWN"));
+    hap.wait_status(&primaries, "UP", Duration::from_secs(10)).await;
+    let back = switched.elapsed();
+    // Five gate rounds (300 ms) to open, then HAProxy's rise 5 x inter 300 ms.
+    assert!(back >= Duration::from_millis(1200 + 1200), "failed back after {back:?}");
+    assert_eq!(hap.get(&c).await.as_deref(), Ok("primary"));
+    println!("measured: traffic returned {back:?} after the switch back (gate 5 rounds of 300ms, rise 5 x 300ms)");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,6 +19,7 @@ mod cli;
 mod datastores;
 mod elasticsearch;
 mod es_modes;
+mod failback;
 mod faults;
 mod grafana;
 mod haproxy;

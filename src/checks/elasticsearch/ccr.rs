@@ -66,11 +66,36 @@ pub fn path(cfg: &EsConfig) -> String {
 }
 
 /// What one follower looks like, summed over its shards.
-struct Follower {
-    lag: i64,
-    since_read_ms: u64,
-    read_exceptions: usize,
-    fatal: Option<String>,
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// Operations behind the leader (max over shards).
+    pub lag: i64,
+    /// Milliseconds since the last read (max over shards).
+    pub since_read_ms: u64,
+    /// Read exceptions reported (sum over shards).
+    pub read_exceptions: usize,
+    /// The first shard's fatal exception, as a reason.
+    pub fatal: Option<String>,
+}
+
+/// Every follower of a successful stats answer, by follower index.
+pub fn progress(a: &Answer) -> Result<BTreeMap<String, Progress>, String> {
+    let body: Body =
+        serde_json::from_slice(&a.body).map_err(|e| format!("unexpected CCR stats answer from {}: {e}", a.node))?;
+    Ok(indices_of(body)
+        .into_iter()
+        .map(|(name, shards)| (name, summarise(&shards)))
+        .collect())
+}
+
+fn indices_of(body: Body) -> Vec<(String, Vec<Shard>)> {
+    match body {
+        Body::Follow { indices }
+        | Body::All {
+            follow_stats: FollowStats { indices },
+        } => indices.into_iter().map(|i| (i.index, i.shards)).collect(),
+        Body::Legacy(map) => map.into_iter().collect(),
+    }
 }
 
 fn exception_text(e: &serde_json::Value) -> String {
@@ -82,8 +107,8 @@ fn exception_text(e: &serde_json::Value) -> String {
     }
 }
 
-fn summarise(shards: &[Shard]) -> Follower {
-    let mut f = Follower {
+fn summarise(shards: &[Shard]) -> Progress {
+    let mut f = Progress {
         lag: 0,
         since_read_ms: 0,
         read_exceptions: 0,
@@ -106,7 +131,17 @@ fn summarise(shards: &[Shard]) -> Follower {
 /// Turns an answer into a verdict.
 pub fn evaluate(cfg: &EsConfig, a: &Answer) -> Outcome {
     if a.status.as_u16() == 404 {
-        let mut o = Outcome::fail(format!("follower index not found; {}", describe(404, &a.body, &a.node)));
+        // Named indices none of which has a follow task: paused, or not
+        // followers at all (TransportFollowStatsAction); a missing index is
+        // an index_not_found_exception.
+        let what = if super::errors::error_detail(&a.body).and_then(|d| d.0).as_deref()
+            == Some("resource_not_found_exception")
+        {
+            "not being followed (paused, or not a follower index)"
+        } else {
+            "follower index not found"
+        };
+        let mut o = Outcome::fail(format!("{what}; {}", describe(404, &a.body, &a.node)));
         o.observed = Some(Observed::Text("missing".into()));
         return o;
     }
@@ -117,13 +152,7 @@ pub fn evaluate(cfg: &EsConfig, a: &Answer) -> Outcome {
         Ok(b) => b,
         Err(e) => return Outcome::fail(format!("unexpected CCR stats answer from {}: {e}", a.node)),
     };
-    let indices: Vec<(String, Vec<Shard>)> = match body {
-        Body::Follow { indices }
-        | Body::All {
-            follow_stats: FollowStats { indices },
-        } => indices.into_iter().map(|i| (i.index, i.shards)).collect(),
-        Body::Legacy(map) => map.into_iter().collect(),
-    };
+    let indices = indices_of(body);
     let mut o = Outcome::pass(String::new());
     let mut notes = Vec::new();
     let mut worst_lag = 0i64;
@@ -137,7 +166,7 @@ pub fn evaluate(cfg: &EsConfig, a: &Answer) -> Outcome {
         raise(&mut o, Status::Warn);
         notes.push("no follower indices are being replicated".to_string());
     }
-    let mut all = Follower {
+    let mut all = Progress {
         lag: 0,
         since_read_ms: 0,
         read_exceptions: 0,

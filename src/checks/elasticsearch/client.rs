@@ -67,6 +67,8 @@ pub struct EsClient {
     http: reqwest::Client,
     /// Per node: the full request URL and the node's label, made once.
     targets: Vec<(Url, String)>,
+    /// The nodes' base URLs, for requests to other paths ([`EsClient::get`]).
+    bases: Vec<Url>,
     max_body: usize,
     auth: EsAuth,
     api_key: Option<HeaderValue>,
@@ -74,7 +76,9 @@ pub struct EsClient {
     /// most of the node's share of the budget.
     waits: &'static [&'static str],
     /// Which nodes this round sent a request to.
-    pub attempts: crate::checks::Attempts,
+    pub attempts: std::sync::Arc<crate::checks::Attempts>,
+    /// This client's first node's position among the check's targets.
+    first_target: usize,
 }
 
 /// One HTTP client (and connection pool) per distinct TLS setup, shared by every
@@ -146,22 +150,50 @@ impl EsClient {
         Ok(EsClient {
             http: shared_client(cfg.ca_file.as_deref(), cfg.tls_insecure_skip_verify)?,
             targets,
+            bases: cfg.urls.clone(),
             max_body: cfg.max_body_bytes,
             auth: cfg.auth.clone(),
             api_key,
             waits,
             attempts: Default::default(),
+            first_target: 0,
         })
+    }
+
+    /// Records attempts in `attempts`, as targets `first_target..` (a check
+    /// with two clusters counts both on one record).
+    pub fn sharing_attempts(mut self, attempts: std::sync::Arc<crate::checks::Attempts>, first_target: usize) -> Self {
+        self.attempts = attempts;
+        self.first_target = first_target;
+        self
+    }
+
+    /// `GET path_and_query` on the nodes in order within `budget`, with the
+    /// wait parameters `waits` bounded by it.
+    pub async fn get(&self, path_and_query: &str, waits: &[&str], budget: Duration) -> Result<Answer, ClientError> {
+        let mut targets = Vec::with_capacity(self.bases.len());
+        for (base, (_, node)) in self.bases.iter().zip(&self.targets) {
+            match base.join(path_and_query.trim_start_matches('/')) {
+                Ok(u) => targets.push((u, node.clone())),
+                Err(e) => {
+                    return Err(ClientError::Unreachable(vec![(
+                        node.clone(),
+                        format!("invalid request path \"{path_and_query}\": {e}"),
+                    )]))
+                }
+            }
+        }
+        self.send(Method::GET, &targets, waits, budget).await
     }
 
     /// `url` with the wait parameters set to three quarters of `share`, which
     /// leaves the answer a quarter to travel back.
-    fn url_within(&self, url: &Url, share: Duration) -> Url {
+    fn url_within(url: &Url, waits: &[&str], share: Duration) -> Url {
         let mut url = url.clone();
-        if !self.waits.is_empty() {
+        if !waits.is_empty() {
             let ms = format!("{}ms", (share.as_millis() * 3 / 4).max(1));
             let mut q = url.query_pairs_mut();
-            for key in self.waits {
+            for key in waits {
                 q.append_pair(key, &ms);
             }
         }
@@ -170,13 +202,23 @@ impl EsClient {
 
     /// Sends `method` for the client's path to the nodes in order within `budget`.
     pub async fn request(&self, method: Method, budget: Duration) -> Result<Answer, ClientError> {
+        self.send(method, &self.targets, self.waits, budget).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        targets: &[(Url, String)],
+        waits: &[&str],
+        budget: Duration,
+    ) -> Result<Answer, ClientError> {
         let deadline = Instant::now() + budget;
         let mut failures = Vec::new();
-        for (i, (url, node)) in self.targets.iter().enumerate() {
+        for (i, (url, node)) in targets.iter().enumerate() {
             let node = node.clone();
             let left = deadline.saturating_duration_since(Instant::now());
-            let share = left / (self.targets.len() - i) as u32;
-            let mut req = self.http.request(method.clone(), self.url_within(url, share));
+            let share = left / (targets.len() - i) as u32;
+            let mut req = self.http.request(method.clone(), Self::url_within(url, waits, share));
             if let EsAuth::Basic { username, password } = &self.auth {
                 req = req.basic_auth(username, Some(password.expose()));
             }
@@ -185,8 +227,8 @@ impl EsClient {
             }
             // The last node gets no timeout of its own: the scheduler's timeout ends it,
             // with a reason that names the check's timeout.
-            let is_last = i + 1 == self.targets.len();
-            self.attempts.mark(i);
+            let is_last = i + 1 == targets.len();
+            self.attempts.mark(self.first_target + i);
             let send = req.send();
             let sent = if is_last {
                 Ok(send.await)

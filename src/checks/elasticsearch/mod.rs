@@ -9,6 +9,7 @@
 //! | `health_report` | `GET /_health_report?verbose=false` | [`report`] |
 //! | `index_health` | `GET /_cluster/health/<indices>?level=indices` | [`indices`] |
 //! | `master` | `GET /_cat/master?format=json` | [`master`] |
+//! | `failback` | `GET /`, `/<index>/_ccr/info`, `/<followers>/_ccr/stats` on both clusters | [`failback`] |
 //!
 //! Colour mapping everywhere: green → pass, yellow → the `yellow` setting
 //! (default warn), red → fail. Red is HTTP 200 in Elasticsearch, so verdicts come
@@ -17,6 +18,7 @@
 pub mod ccr;
 pub mod client;
 pub mod errors;
+pub mod failback;
 pub mod health;
 pub mod indices;
 pub mod master;
@@ -54,6 +56,7 @@ impl ElasticsearchCheck {
             EsMode::HealthReport => (report::PATH.into(), &["timeout"]),
             EsMode::IndexHealth => (indices::path(cfg), MASTER),
             EsMode::Master => (master::PATH.into(), &["master_timeout"]),
+            EsMode::Failback => return Err("mode = \"failback\" is built as its own check (checks::build)".into()),
         };
         Ok(ElasticsearchCheck {
             client: EsClient::new(cfg, &path, waits)?,
@@ -95,6 +98,7 @@ impl Check for ElasticsearchCheck {
             EsMode::HealthReport => report::evaluate(&self.cfg, &answer),
             EsMode::IndexHealth => indices::evaluate(&self.cfg, &answer),
             EsMode::Master => master::evaluate(&answer),
+            EsMode::Failback => Outcome::fail("mode = \"failback\" runs as its own check"),
         }
     }
 
@@ -106,6 +110,7 @@ impl Check for ElasticsearchCheck {
             EsMode::HealthReport => "healthReport",
             EsMode::IndexHealth => "indexHealth",
             EsMode::Master => "master",
+            EsMode::Failback => "drFailback",
         }
     }
 
@@ -114,7 +119,7 @@ impl Check for ElasticsearchCheck {
     }
 
     fn attempts(&self) -> Option<&crate::checks::Attempts> {
-        Some(&self.client.attempts)
+        Some(self.client.attempts.as_ref())
     }
 }
 

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use super::{max_body, node_label, parse_url, KindConfig};
+use super::es_access::{auth, ca_file, url_list, EsAuth};
+use super::{max_body, node_label, KindConfig};
 use crate::config::fields::Table;
 use crate::config::parse_status_word;
-use crate::secret::{Redactor, Secret};
+use crate::secret::Redactor;
 use crate::status::Status;
 
 /// What the Elasticsearch check asks.
@@ -26,6 +27,9 @@ pub enum EsMode {
     IndexHealth,
     /// `GET /_cat/master?format=json`: an elected master exists.
     Master,
+    /// The DR failback gate: CCR roles of `indices` on this cluster and the
+    /// secondary (`peer_urls`), latched when both are leaders.
+    Failback,
 }
 
 impl EsMode {
@@ -38,55 +42,19 @@ impl EsMode {
             EsMode::HealthReport => "health_report",
             EsMode::IndexHealth => "index_health",
             EsMode::Master => "master",
+            EsMode::Failback => "failback",
         }
     }
 
-    const ALL: [EsMode; 6] = [
+    const ALL: [EsMode; 7] = [
         EsMode::ClusterHealth,
         EsMode::Ping,
         EsMode::Ccr,
         EsMode::HealthReport,
         EsMode::IndexHealth,
         EsMode::Master,
+        EsMode::Failback,
     ];
-}
-
-/// How the Elasticsearch check authenticates.
-#[derive(Debug, Clone)]
-pub enum EsAuth {
-    /// No credentials.
-    None,
-    /// HTTP basic.
-    Basic {
-        /// User name (not secret).
-        username: String,
-        /// Password from env or file.
-        password: Secret,
-    },
-    /// `Authorization: ApiKey <key>`.
-    ApiKey(Secret),
-}
-
-impl PartialEq for EsAuth {
-    // Compared by the values that reach the wire, so a reload can tell whether a
-    // check changed.
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (EsAuth::None, EsAuth::None) => true,
-            (
-                EsAuth::Basic {
-                    username: a,
-                    password: p,
-                },
-                EsAuth::Basic {
-                    username: b,
-                    password: q,
-                },
-            ) => a == b && p.expose() == q.expose(),
-            (EsAuth::ApiKey(a), EsAuth::ApiKey(b)) => a.expose() == b.expose(),
-            _ => false,
-        }
-    }
 }
 
 /// `kind = "elasticsearch"`.
@@ -122,8 +90,10 @@ pub struct EsConfig {
     pub max_lag_operations: Option<u64>,
     /// `ccr`: fail when a follower has not read from its leader for this long.
     pub max_time_since_last_read: Option<Duration>,
-    /// `index_health`: the indices whose health decides.
+    /// `index_health`: the indices whose health decides; `failback`: the write indices.
     pub indices: Vec<String>,
+    /// `failback`: the secondary cluster and the gate's settings.
+    pub failback: Option<super::FailbackConfig>,
 }
 
 /// A list of index names: non-empty strings without `,` `*` `/` or spaces (they
@@ -174,43 +144,26 @@ impl KindConfig for EsConfig {
         "indices",
         "max_lag_operations",
         "max_time_since_last_read",
+        "role",
+        "peer_urls",
+        "peer_username",
+        "peer_password",
+        "peer_password_env",
+        "peer_password_file",
+        "peer_api_key",
+        "peer_api_key_env",
+        "peer_api_key_file",
+        "peer_ca_file",
+        "peer_alias",
+        "alias_on_peer",
+        "peer_unreachable",
+        "caught_up_rounds",
+        "state_file",
     ];
 
     fn parse(t: &Table, redactor: &mut Redactor) -> Option<Self> {
-        let mut urls = Vec::new();
         let mut ok = true;
-        match t.get("urls") {
-            Some(serde_json::Value::Array(items)) if !items.is_empty() => {
-                for (i, item) in items.iter().enumerate() {
-                    let key = format!("urls[{i}]");
-                    match item.as_str() {
-                        Some(s) => match parse_url(t, &key, s) {
-                            Some(u) => urls.push(u),
-                            None => ok = false,
-                        },
-                        None => {
-                            t.problem(&key, "expected a URL string");
-                            ok = false;
-                        }
-                    }
-                }
-            }
-            Some(serde_json::Value::String(s)) => match parse_url(t, "urls", s) {
-                Some(u) => urls.push(u),
-                None => ok = false,
-            },
-            Some(_) => {
-                t.problem("urls", "expected a non-empty list of node URLs");
-                ok = false;
-            }
-            None => {
-                t.problem(
-                    "urls",
-                    "missing required key (a list of node URLs, e.g. [\"http://127.0.0.1:9200\"])",
-                );
-                ok = false;
-            }
-        }
+        let urls = url_list(t, "urls", &mut ok);
         let mode = match t.str("mode") {
             None => EsMode::ClusterHealth,
             Some(word) => match EsMode::ALL.into_iter().find(|m| m.name() == word) {
@@ -234,43 +187,13 @@ impl KindConfig for EsConfig {
                 Status::Warn
             }),
         };
-        let username = t.str("username");
-        let password = t.secret("password");
-        let api_key = t.secret("api_key");
-        let auth = match (username, password, api_key) {
-            (Some(_), _, Some(_)) => {
-                t.problem("api_key_env", "give either username/password or an API key, not both");
-                ok = false;
-                EsAuth::None
-            }
-            (Some(username), Some(password), None) => {
-                redactor.add(&password);
-                EsAuth::Basic { username, password }
-            }
-            (Some(_), None, None) => {
-                if !t.has("password_env") && !t.has("password_file") {
-                    t.problem("username", "needs password_env or password_file");
-                }
-                ok = false;
-                EsAuth::None
-            }
-            (None, Some(_), _) => {
-                t.problem("password_env", "a password needs a username");
-                ok = false;
-                EsAuth::None
-            }
-            (None, None, Some(key)) => {
-                redactor.add(&key);
-                EsAuth::ApiKey(key)
-            }
-            (None, None, None) => EsAuth::None,
-        };
-        let ca_file = t.str("ca_file").map(PathBuf::from);
-        if let Some(p) = &ca_file {
-            if let Err(e) = std::fs::metadata(p) {
-                t.problem("ca_file", &format!("cannot read \"{}\": {e}", p.display()));
-                ok = false;
-            }
+        let auth = auth(t, "", redactor, &mut ok);
+        let ca_file = ca_file(t, "ca_file", &mut ok);
+        let failback = (mode == EsMode::Failback)
+            .then(|| super::FailbackConfig::parse(t, redactor, &urls, &mut ok))
+            .flatten();
+        if mode != EsMode::Failback {
+            super::failback::refuse_keys(t, &mut ok);
         }
         let followers = names(t, "followers", &mut ok);
         let indices = names(t, "indices", &mut ok);
@@ -278,12 +201,7 @@ impl KindConfig for EsConfig {
         let max_time_since_last_read = t.duration("max_time_since_last_read");
         // Keys that only mean something in one mode are refused elsewhere, so a wrong
         // mode cannot silently ignore a threshold.
-        let only_in = [
-            ("followers", EsMode::Ccr),
-            ("max_lag_operations", EsMode::Ccr),
-            ("max_time_since_last_read", EsMode::Ccr),
-            ("indices", EsMode::IndexHealth),
-        ];
+        let only_in = [("followers", EsMode::Ccr), ("max_time_since_last_read", EsMode::Ccr)];
         for (key, wanted) in only_in {
             if t.has(key) && mode != wanted {
                 t.problem(key, &format!("only used with mode = \"{}\"", wanted.name()));
@@ -302,8 +220,29 @@ impl KindConfig for EsConfig {
                 ok = false;
             }
         }
-        if mode == EsMode::IndexHealth && !t.has("indices") {
-            t.problem("indices", "mode = \"index_health\" needs a list of index names");
+        for (key, modes) in [
+            ("indices", [EsMode::IndexHealth, EsMode::Failback]),
+            ("max_lag_operations", [EsMode::Ccr, EsMode::Failback]),
+        ] {
+            if t.has(key) && !modes.contains(&mode) {
+                t.problem(
+                    key,
+                    &format!(
+                        "only used with mode = \"{}\" or \"{}\"",
+                        modes[0].name(),
+                        modes[1].name()
+                    ),
+                );
+                ok = false;
+            }
+        }
+        if matches!(mode, EsMode::IndexHealth | EsMode::Failback) && !t.has("indices") {
+            let what = if mode == EsMode::Failback {
+                "the write indices"
+            } else {
+                "index names"
+            };
+            t.problem("indices", &format!("mode = \"{}\" needs a list of {what}", mode.name()));
             ok = false;
         }
         let cfg = EsConfig {
@@ -323,6 +262,7 @@ impl KindConfig for EsConfig {
             max_lag_operations,
             max_time_since_last_read,
             indices,
+            failback,
         };
         ok.then_some(cfg)
     }
@@ -334,6 +274,13 @@ impl KindConfig for EsConfig {
             EsAuth::Basic { username, .. } => format!("basic auth as {username}"),
             EsAuth::ApiKey(_) => "API key".to_string(),
         };
+        if let Some(f) = &self.failback {
+            return format!(
+                "Failback on {} ({auth}) against the secondary {}",
+                nodes.join(", "),
+                f.summary()
+            );
+        }
         format!(
             "{:?} on {} ({auth}, yellow={})",
             self.mode,
@@ -343,6 +290,7 @@ impl KindConfig for EsConfig {
     }
 
     fn targets(&self) -> Vec<String> {
-        self.urls.iter().map(super::host_port).collect()
+        let peers = self.failback.iter().flat_map(|f| f.peer_urls.iter());
+        self.urls.iter().chain(peers).map(super::host_port).collect()
     }
 }

@@ -12,7 +12,9 @@
 mod database;
 mod dns;
 mod elasticsearch;
+mod es_access;
 mod exec;
+mod failback;
 mod http;
 mod memcached;
 mod mysql;
@@ -27,8 +29,10 @@ use crate::secret::Redactor;
 
 pub use database::{Endpoint, Role, SecretEq, TlsMode};
 pub use dns::DnsConfig;
-pub use elasticsearch::{EsAuth, EsConfig, EsMode};
+pub use elasticsearch::{EsConfig, EsMode};
+pub use es_access::EsAuth;
 pub use exec::ExecConfig;
+pub use failback::FailbackConfig;
 pub use http::{HeaderValueSource, HttpConfig, HttpMethod, StatusPattern};
 pub use memcached::MemcachedConfig;
 pub use mysql::MysqlConfig;

@@ -1,0 +1,182 @@
+//! Reading one cluster's side of the gate within a budget: who it is
+//! (`GET /`), what each write index is (`GET /<index>/_ccr/info`, one request
+//! per configured name so aliases resolve and a missing index is told apart),
+//! and how far its followers are (`GET /<followers>/_ccr/stats`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use super::super::ccr;
+use super::super::client::{Answer, EsClient};
+use super::super::errors::{describe, error_detail};
+
+/// What a write index is on one cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Role {
+    /// No such index (or alias).
+    Missing,
+    /// A leader or plain index: it takes writes.
+    Leader,
+    /// A follower index: it rejects writes.
+    Follower(Follow),
+}
+
+/// A follower's task, as `_ccr/info` and `_ccr/stats` describe it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Follow {
+    /// The remote cluster alias it reads from.
+    pub remote: String,
+    /// The leader index there.
+    pub leader_index: String,
+    /// `paused` in `_ccr/info`.
+    pub paused: bool,
+    /// `read_poll_timeout` of the task (1 m by default).
+    pub read_poll_timeout: Duration,
+    /// From `_ccr/stats`; `None` when no shard task reports (paused, starting).
+    pub stats: Option<ccr::Progress>,
+}
+
+/// One cluster, as read this round.
+#[derive(Debug, Clone)]
+pub struct Side {
+    /// `cluster_name`.
+    pub name: String,
+    /// `cluster_uuid`.
+    pub uuid: String,
+    /// Every configured index (or alias) and its role.
+    pub roles: BTreeMap<String, Role>,
+}
+
+#[derive(Deserialize)]
+struct Info {
+    #[serde(default)]
+    cluster_name: String,
+    #[serde(default)]
+    cluster_uuid: String,
+}
+
+#[derive(Deserialize)]
+struct FollowInfo {
+    follower_indices: Vec<FollowerInfo>,
+}
+
+#[derive(Deserialize)]
+struct FollowerInfo {
+    follower_index: String,
+    remote_cluster: String,
+    leader_index: String,
+    status: String,
+    #[serde(default)]
+    parameters: Option<Parameters>,
+}
+
+#[derive(Deserialize)]
+struct Parameters {
+    #[serde(default)]
+    read_poll_timeout: Option<String>,
+}
+
+fn refused(what: &str, a: &Answer) -> String {
+    let mut r = describe(a.status.as_u16(), &a.body, &a.node);
+    if a.status.as_u16() == 403 {
+        r.push_str(&format!(
+            " ({what} needs the cluster privilege \"monitor\" for the user of this side)"
+        ));
+    }
+    r
+}
+
+fn parse<T: serde::de::DeserializeOwned>(what: &str, a: &Answer) -> Result<T, String> {
+    if !a.status.is_success() {
+        return Err(refused(what, a));
+    }
+    serde_json::from_slice(&a.body).map_err(|e| format!("unexpected answer to {what} from {}: {e}", a.node))
+}
+
+/// Time left until `deadline`, shared evenly by `steps` requests still to make.
+fn share(deadline: Instant, steps: u32) -> Duration {
+    deadline.saturating_duration_since(Instant::now()) / steps.max(1)
+}
+
+/// Reads `indices` on the cluster behind `client` before `deadline`.
+pub async fn side(client: &EsClient, indices: &[String], deadline: Instant) -> Result<Side, String> {
+    let a = client
+        .get("/", &[], share(deadline, 3))
+        .await
+        .map_err(|e| e.to_string())?;
+    let info: Info = parse("GET /", &a)?;
+    if info.cluster_uuid.is_empty() || info.cluster_uuid == "_na_" {
+        return Err(format!(
+            "{} has not joined a cluster yet (cluster_uuid \"_na_\")",
+            a.node
+        ));
+    }
+    let budget = share(deadline, 2);
+    let answers = futures_util::future::join_all(indices.iter().map(|index| {
+        let path = format!("/{index}/_ccr/info");
+        async move { (index, client.get(&path, &["master_timeout"], budget).await) }
+    }))
+    .await;
+    let mut roles = BTreeMap::new();
+    let mut concrete: Vec<(String, String)> = Vec::new();
+    for (index, answer) in answers {
+        let a = answer.map_err(|e| e.to_string())?;
+        if a.status.as_u16() == 404
+            && error_detail(&a.body).and_then(|d| d.0).as_deref() == Some("index_not_found_exception")
+        {
+            roles.insert(index.clone(), Role::Missing);
+            continue;
+        }
+        let info: FollowInfo = parse(&format!("GET /{index}/_ccr/info"), &a)?;
+        // A leader has no entry; an alias is judged by the first index it names.
+        let role = match info.follower_indices.into_iter().next() {
+            None => Role::Leader,
+            Some(f) => {
+                let poll = f
+                    .parameters
+                    .and_then(|p| p.read_poll_timeout)
+                    .and_then(|t| humantime::parse_duration(&t).ok())
+                    .unwrap_or(Duration::from_secs(60));
+                if f.status == "active" {
+                    concrete.push((index.clone(), f.follower_index.clone()));
+                }
+                Role::Follower(Follow {
+                    remote: f.remote_cluster,
+                    leader_index: f.leader_index,
+                    paused: f.status != "active",
+                    read_poll_timeout: poll,
+                    stats: None,
+                })
+            }
+        };
+        roles.insert(index.clone(), role);
+    }
+    if !concrete.is_empty() {
+        let names: Vec<&str> = concrete.iter().map(|(_, c)| c.as_str()).collect();
+        let path = format!("/{}/_ccr/stats", names.join(","));
+        let a = client
+            .get(&path, &["timeout"], share(deadline, 1))
+            .await
+            .map_err(|e| e.to_string())?;
+        // A 404 here means no shard task reports yet: no stats, not an error.
+        if a.status.as_u16() != 404 {
+            if !a.status.is_success() {
+                return Err(refused(&format!("GET {path}"), &a));
+            }
+            let progress = ccr::progress(&a)?;
+            for (configured, follower) in &concrete {
+                if let (Some(Role::Follower(f)), Some(p)) = (roles.get_mut(configured), progress.get(follower)) {
+                    f.stats = Some(p.clone());
+                }
+            }
+        }
+    }
+    Ok(Side {
+        name: info.cluster_name,
+        uuid: info.cluster_uuid,
+        roles,
+    })
+}

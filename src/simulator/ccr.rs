@@ -1,0 +1,322 @@
+//! Cross-cluster replication in the simulated cluster: which index is a leader
+//! and which follows what, `GET /<indices>/_ccr/info`, `GET /<indices>/_ccr/stats`,
+//! and the run-time transitions of a DR drill (pause, resume, promote, re-seed).
+//!
+//! Faithful to Elasticsearch where the fixtures are silent (read from its
+//! source): `_ccr/info` resolves the names strictly (a missing one is a 404
+//! `index_not_found_exception`), lists only follower indices, `active` with the
+//! follow parameters while a follow task exists (a fatal exception stops the
+//! shard task, not the persistent one), `paused` without parameters otherwise
+//! (`TransportFollowInfoAction`). `_ccr/stats` for named indices none of which
+//! has a follow task is a 404 `resource_not_found_exception` "No shard follow
+//! tasks for follower indices [...]" (`TransportFollowStatsAction`); `_all`
+//! lists only followers that have one. A re-seeded follower starts behind by
+//! the given number of operations and catches up at the given rate; a caught-up
+//! follower's `time_since_last_read_millis` grows up to `read_poll_timeout`
+//! (1 m by default) and starts again (`ShardFollowNodeTask` long-polls).
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use super::fixtures::{fixture_value, json, Resp};
+use super::CcrState;
+
+/// The follow task's `read_poll_timeout` (Elasticsearch's default).
+const READ_POLL_TIMEOUT_MS: u64 = 60_000;
+
+/// One index of the simulated cluster.
+#[derive(Debug, Clone)]
+pub(super) enum Role {
+    /// A plain index, or a leader: it takes writes.
+    Leader,
+    /// A follower index (rejects writes).
+    Follower(Follower),
+}
+
+/// A follower index and its follow task.
+#[derive(Debug, Clone)]
+pub(super) struct Follower {
+    remote_cluster: String,
+    leader_index: String,
+    paused: bool,
+    condition: CcrState,
+    /// Operations behind when the task (re)started, how fast it catches up
+    /// (operations per second; 0: it stays behind), and since when.
+    behind: u64,
+    rate: u64,
+    since: Instant,
+    /// The documentation example's 256 operations of lag, for the default follower.
+    docs_example: bool,
+}
+
+impl Follower {
+    fn lag(&self) -> u64 {
+        if self.docs_example {
+            return 256;
+        }
+        let done = self.since.elapsed().as_secs_f64() * self.rate as f64;
+        self.behind.saturating_sub(done as u64)
+    }
+
+    /// Milliseconds since the last read: a few while catching up; once caught
+    /// up, the long poll's age.
+    fn since_last_read_ms(&self) -> u64 {
+        if self.docs_example || self.lag() > 0 {
+            return 8;
+        }
+        let caught_up_after = if self.rate == 0 {
+            0.0
+        } else {
+            self.behind as f64 / self.rate as f64
+        };
+        let idle = (self.since.elapsed().as_secs_f64() - caught_up_after).max(0.0);
+        (idle * 1000.0) as u64 % READ_POLL_TIMEOUT_MS
+    }
+}
+
+/// Every index and its role.
+#[derive(Debug)]
+pub(crate) struct Ccr {
+    indices: BTreeMap<String, Role>,
+}
+
+impl Default for Ccr {
+    /// `orders` and `logs` (plain indices) and `follower_index`, following
+    /// `leader_index` on `remote_cluster` as in the documentation example.
+    fn default() -> Self {
+        let mut indices = BTreeMap::new();
+        indices.insert("orders".to_string(), Role::Leader);
+        indices.insert("logs".to_string(), Role::Leader);
+        let mut f = follower("remote_cluster", "leader_index", 0, 0);
+        f.docs_example = true;
+        indices.insert("follower_index".to_string(), Role::Follower(f));
+        Ccr { indices }
+    }
+}
+
+fn follower(remote: &str, leader: &str, behind: u64, rate: u64) -> Follower {
+    Follower {
+        remote_cluster: remote.to_string(),
+        leader_index: leader.to_string(),
+        paused: false,
+        condition: CcrState::Following,
+        behind,
+        rate,
+        since: Instant::now(),
+        docs_example: false,
+    }
+}
+
+/// A run-time change to one index, as a DR drill makes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexChange {
+    /// `POST /<index>/_ccr/pause_follow`.
+    Pause,
+    /// `POST /<index>/_ccr/resume_follow`.
+    Resume,
+    /// Pause, close, `unfollow`, open: the follower becomes a leader (irreversible).
+    Promote,
+    /// Delete the index and `PUT /<index>/_ccr/follow` from `remote_cluster`'s
+    /// `leader_index`: a full copy, `behind` operations behind, caught up at
+    /// `rate` operations per second.
+    Follow {
+        /// The remote cluster alias the follower reads from.
+        remote_cluster: String,
+        /// The leader index there.
+        leader_index: String,
+        /// Operations behind at the start.
+        behind: u64,
+        /// Operations per second it catches up.
+        rate: u64,
+    },
+    /// The follow task's condition (lagging, read exceptions, fatal).
+    Condition(CcrState),
+    /// Create a plain index.
+    Create,
+    /// Delete the index.
+    Delete,
+}
+
+impl Ccr {
+    /// The index names, for the APIs that resolve them.
+    pub(super) fn names(&self) -> Vec<String> {
+        self.indices.keys().cloned().collect()
+    }
+
+    /// Applies a change; an error names what Elasticsearch would refuse.
+    pub(super) fn apply(&mut self, index: &str, change: IndexChange) -> Result<(), String> {
+        if let IndexChange::Create = change {
+            if self.indices.contains_key(index) {
+                return Err(format!("index [{index}] already exists"));
+            }
+            self.indices.insert(index.to_string(), Role::Leader);
+            return Ok(());
+        }
+        if let IndexChange::Follow {
+            remote_cluster,
+            leader_index,
+            behind,
+            rate,
+        } = change
+        {
+            let f = follower(&remote_cluster, &leader_index, behind, rate);
+            self.indices.insert(index.to_string(), Role::Follower(f));
+            return Ok(());
+        }
+        let Some(role) = self.indices.get_mut(index) else {
+            return Err(format!("no such index [{index}]"));
+        };
+        if change == IndexChange::Delete {
+            self.indices.remove(index);
+            return Ok(());
+        }
+        let Role::Follower(f) = role else {
+            return Err(format!("index [{index}] is not a follower index"));
+        };
+        match change {
+            IndexChange::Pause => f.paused = true,
+            IndexChange::Resume => f.paused = false,
+            IndexChange::Promote => *role = Role::Leader,
+            IndexChange::Condition(CcrState::Paused) => f.paused = true,
+            IndexChange::Condition(c) => {
+                f.paused = false;
+                f.condition = c;
+            }
+            IndexChange::Create | IndexChange::Delete | IndexChange::Follow { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Resolves a comma-separated list strictly, as `_ccr/info` does.
+    /// `Err(name)` for the first name that resolves to no index.
+    fn resolve<'a>(&'a self, list: &'a str) -> Result<Vec<&'a str>, &'a str> {
+        if list == "_all" || list == "*" {
+            return Ok(self.indices.keys().map(String::as_str).collect());
+        }
+        let mut out = Vec::new();
+        for name in list.split(',').filter(|s| !s.is_empty()) {
+            if !self.indices.contains_key(name) {
+                return Err(name);
+            }
+            out.push(name);
+        }
+        Ok(out)
+    }
+
+    /// `GET /<indices>/_ccr/info`.
+    pub(super) fn info(&self, list: &str) -> Resp {
+        let names = match self.resolve(list) {
+            Ok(n) => n,
+            Err(missing) => return index_not_found(missing),
+        };
+        let followers: Vec<Value> = names
+            .into_iter()
+            .filter_map(|name| match &self.indices[name] {
+                Role::Leader => None,
+                Role::Follower(f) if f.paused => Some(json!({"follower_index": name,
+                    "remote_cluster": f.remote_cluster, "leader_index": f.leader_index, "status": "paused"})),
+                Role::Follower(f) => Some(json!({"follower_index": name, "remote_cluster": f.remote_cluster,
+                    "leader_index": f.leader_index, "status": "active", "parameters": parameters()})),
+            })
+            .collect();
+        json(
+            StatusCode::OK,
+            json!({ "follower_indices": followers }).to_string(),
+            true,
+        )
+    }
+
+    /// `GET /_ccr/stats` (`all`) and `GET /<indices>/_ccr/stats`.
+    pub(super) fn stats(&self, list: Option<&str>) -> Resp {
+        let wanted: Vec<&str> = match list {
+            None | Some("_all") | Some("*") => self.indices.keys().map(String::as_str).collect(),
+            Some(l) => l.split(',').filter(|s| !s.is_empty()).collect(),
+        };
+        let entries: Vec<Value> = wanted
+            .iter()
+            .filter_map(|name| match self.indices.get(*name) {
+                Some(Role::Follower(f)) if !f.paused => Some(stats_entry(name, f)),
+                _ => None,
+            })
+            .collect();
+        match list {
+            None => {
+                let mut doc = fixture_value("ccr-stats/elasticsearch-docs-ccr_stats.json");
+                doc["follow_stats"]["indices"] = json!(entries);
+                json(StatusCode::OK, doc.to_string(), true)
+            }
+            Some(l) if entries.is_empty() && l != "_all" && l != "*" => {
+                let reason = format!("No shard follow tasks for follower indices [{l}]");
+                let err = json!({"type": "resource_not_found_exception", "reason": reason});
+                let body = json!({"error": {"root_cause": [err], "type": "resource_not_found_exception",
+                    "reason": reason}, "status": 404});
+                json(StatusCode::NOT_FOUND, body.to_string(), true)
+            }
+            Some(_) => json(StatusCode::OK, json!({ "indices": entries }).to_string(), true),
+        }
+    }
+}
+
+/// The documentation example's follow parameters (Elasticsearch's defaults).
+fn parameters() -> Value {
+    json!({"max_read_request_operation_count": 5120, "max_read_request_size": "32mb",
+        "max_outstanding_read_requests": 12, "max_write_request_operation_count": 5120,
+        "max_write_request_size": "9223372036854775807b", "max_outstanding_write_requests": 9,
+        "max_write_buffer_count": 2147483647, "max_write_buffer_size": "512mb",
+        "max_retry_delay": "500ms", "read_poll_timeout": "1m"})
+}
+
+/// One follower's stats: the documentation example, re-labelled and with this
+/// follower's checkpoints and condition.
+fn stats_entry(name: &str, f: &Follower) -> Value {
+    let mut doc = fixture_value("ccr-stats/elasticsearch-docs-follow_stats.json");
+    let mut index = doc["indices"][0].take();
+    let lag = f.lag();
+    index["index"] = json!(name);
+    if !f.docs_example {
+        index["total_global_checkpoint_lag"] = json!(lag);
+    }
+    if matches!(f.condition, CcrState::Lagging) {
+        index["total_global_checkpoint_lag"] = json!(50_000);
+    }
+    let shard = &mut index["shards"][0];
+    if !f.docs_example {
+        let leader = 1024u64.max(f.behind) as i64;
+        shard["leader_global_checkpoint"] = json!(leader);
+        shard["leader_max_seq_no"] = json!(leader);
+        shard["follower_global_checkpoint"] = json!(leader - lag as i64);
+        shard["follower_max_seq_no"] = json!(leader - lag as i64);
+    }
+    shard["follower_index"] = json!(name);
+    shard["remote_cluster"] = json!(f.remote_cluster);
+    shard["leader_index"] = json!(f.leader_index);
+    shard["time_since_last_read_millis"] = json!(f.since_last_read_ms());
+    match f.condition {
+        CcrState::Following | CcrState::Paused => {}
+        CcrState::Lagging => {
+            shard["follower_global_checkpoint"] = json!(-48_976);
+            shard["time_since_last_read_millis"] = json!(120_000);
+        }
+        CcrState::ReadExceptions => {
+            shard["read_exceptions"] = json!([{"from_seq_no": 769, "retries": 3, "exception":
+                {"type": "node_disconnected_exception", "reason": "[leader-node][10.0.0.7:9300][indices:data/read/xpack/ccr/shard_changes] disconnected"}}]);
+        }
+        CcrState::Fatal => {
+            shard["fatal_exception"] = json!({"type": "illegal_state_exception",
+                "reason": format!("unable to follow: leader index [{}] history uuid changed", f.leader_index)});
+        }
+    }
+    index
+}
+
+/// Elasticsearch's 404 for a name that resolves to no index.
+pub(super) fn index_not_found(index: &str) -> Resp {
+    let err = json!({"type": "index_not_found_exception", "reason": format!("no such index [{index}]"),
+        "resource.type": "index_or_alias", "resource.id": index, "index": index});
+    let body = json!({"error": {"root_cause": [err.clone()], "type": "index_not_found_exception",
+        "reason": format!("no such index [{index}]"), "index": index}, "status": 404});
+    json(StatusCode::NOT_FOUND, body.to_string(), true)
+}
