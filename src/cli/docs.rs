@@ -210,6 +210,10 @@ fn operations(roff: &mut Roff) {
                 "/lib/systemd/system/healthgate.service",
                 "The hardened systemd unit (not enabled on install).",
             ),
+            (
+                "/var/lib/healthgate/",
+                "The unit's state directory: where a failback gate's state_file keeps its latch across restarts.",
+            ),
         ],
     );
     items(

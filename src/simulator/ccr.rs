@@ -77,15 +77,17 @@ impl Follower {
     }
 }
 
-/// Every index and its role.
+/// Every index and its role, and the aliases that name them.
 #[derive(Debug)]
 pub(crate) struct Ccr {
     indices: BTreeMap<String, Role>,
+    aliases: BTreeMap<String, String>,
 }
 
 impl Default for Ccr {
     /// `orders` and `logs` (plain indices) and `follower_index`, following
-    /// `leader_index` on `remote_cluster` as in the documentation example.
+    /// `leader_index` on `remote_cluster` as in the documentation example;
+    /// the alias `orders-write` names `orders`.
     fn default() -> Self {
         let mut indices = BTreeMap::new();
         indices.insert("orders".to_string(), Role::Leader);
@@ -93,7 +95,8 @@ impl Default for Ccr {
         let mut f = follower("remote_cluster", "leader_index", 0, 0);
         f.docs_example = true;
         indices.insert("follower_index".to_string(), Role::Follower(f));
-        Ccr { indices }
+        let aliases = BTreeMap::from([("orders-write".to_string(), "orders".to_string())]);
+        Ccr { indices, aliases }
     }
 }
 
@@ -198,10 +201,11 @@ impl Ccr {
         }
         let mut out = Vec::new();
         for name in list.split(',').filter(|s| !s.is_empty()) {
-            if !self.indices.contains_key(name) {
-                return Err(name);
+            match self.aliases.get(name) {
+                Some(target) if self.indices.contains_key(target) => out.push(target.as_str()),
+                _ if self.indices.contains_key(name) => out.push(name),
+                _ => return Err(name),
             }
-            out.push(name);
         }
         Ok(out)
     }
@@ -262,11 +266,8 @@ impl Ccr {
 
 /// The documentation example's follow parameters (Elasticsearch's defaults).
 fn parameters() -> Value {
-    json!({"max_read_request_operation_count": 5120, "max_read_request_size": "32mb",
-        "max_outstanding_read_requests": 12, "max_write_request_operation_count": 5120,
-        "max_write_request_size": "9223372036854775807b", "max_outstanding_write_requests": 9,
-        "max_write_buffer_count": 2147483647, "max_write_buffer_size": "512mb",
-        "max_retry_delay": "500ms", "read_poll_timeout": "1m"})
+    let mut doc = fixture_value("ccr-info/elasticsearch-docs-follow_info-active.json");
+    doc["follower_indices"][0]["parameters"].take()
 }
 
 /// One follower's stats: the documentation example, re-labelled and with this

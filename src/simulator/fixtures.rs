@@ -116,6 +116,9 @@ pub(super) fn fixture_value(path: &str) -> serde_json::Value {
     let text = match path {
         "ccr-stats/elasticsearch-docs-follow_stats.json" => fixture!("ccr-stats/elasticsearch-docs-follow_stats.json"),
         "ccr-stats/elasticsearch-docs-ccr_stats.json" => fixture!("ccr-stats/elasticsearch-docs-ccr_stats.json"),
+        "ccr-info/elasticsearch-docs-follow_info-active.json" => {
+            fixture!("ccr-info/elasticsearch-docs-follow_info-active.json")
+        }
         "health-report/elasticsearch-8.7.0-green-exporter.json" => {
             fixture!("health-report/elasticsearch-8.7.0-green-exporter.json")
         }

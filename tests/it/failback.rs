@@ -146,6 +146,87 @@ async fn latch_confirm_and_switch_back_with_metrics() {
 }
 
 #[tokio::test]
+async fn an_alias_is_judged_by_its_index() {
+    let (p, s) = two_clusters().await;
+    s.change_index("orders", IndexChange::Promote).unwrap();
+    let cfg = gate_check(&p.url(), &s.url(), "").replace("indices = [\"orders\"]", "indices = [\"orders-write\"]");
+    let app = spawn_app(&cfg).await;
+    // The secondary's alias resolves to its leader `orders`; here too.
+    until(&app, "orders-write is a leader on both clusters").await;
+    s.change_index("orders", follow("primary", 0, 0)).unwrap();
+    // Stats are asked for the concrete follower index the alias named.
+    until(&app, "orders-write: the secondary follows it, 0 operations behind").await;
+}
+
+#[tokio::test]
+async fn check_config_warns_without_a_state_file_and_the_cli_shows_the_gate() {
+    use crate::support::binary::{command, write_file};
+    let dir = tempfile::tempdir().unwrap();
+    let (p, s) = two_clusters().await;
+    let body = gate_check(&p.url(), &s.url(), "");
+    let path = write_file(dir.path(), "a.toml", &body);
+    let out = command()
+        .arg("--config")
+        .arg(&path)
+        .arg("check-config")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: check dr: no state_file, so a restart forgets a latched failback gate"),
+        "{err}"
+    );
+    let path = write_file(
+        dir.path(),
+        "b.toml",
+        &gate_check(
+            &p.url(),
+            &s.url(),
+            &format!("state_file = \"{}\"", dir.path().join("g.json").display()),
+        ),
+    );
+    let out = command()
+        .arg("--config")
+        .arg(&path)
+        .arg("check-config")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains("Failback on") && summary.contains("latch kept in"),
+        "{summary}"
+    );
+
+    s.change_index("orders", IndexChange::Promote).unwrap();
+    let app = gate_app(&dir, &p, &s, "").await;
+    until(&app, "latched since").await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_healthgate"))
+        .args(["dr", "status", "--url"])
+        .arg(format!("http://{}", app.addr))
+        .env("HEALTHGATE_ADMIN_TOKEN", TOKEN)
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gate = &v["gates"][0];
+    assert_eq!(gate["check"], "dr");
+    assert!(gate["latched"]["since"].is_string(), "{v}");
+    assert_eq!(gate["clusters"]["peer"], "SECONDARYuuid00000000b");
+    // A wrong token: refused, and a failing exit.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_healthgate"))
+        .args(["dr", "status", "--url"])
+        .arg(format!("http://{}", app.addr))
+        .env("HEALTHGATE_ADMIN_TOKEN", "wrong-token-0123456789")
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[tokio::test]
 async fn reseeding_and_local_faults_fail() {
     let dir = tempfile::tempdir().unwrap();
     let (p, s) = two_clusters().await;

@@ -296,6 +296,12 @@ async fn dr_drill_traffic_returns_only_after_the_switch_back() {
     primary.set_mode(Mode::Green).await.unwrap();
     let (code, why) = until_binary(&hp1, "orders is a leader on both clusters", Duration::from_secs(5)).await;
     assert_eq!(code, 503, "{why}");
+    // HAProxy's own count of sessions sent to each primary: it must not move.
+    let sessions = |hap: &Haproxy| -> Vec<String> {
+        let stat = hap.stat();
+        primaries.iter().map(|p| stat[*p]["stot"].clone()).collect()
+    };
+    let before = sessions(&hap);
     let hold = Instant::now() + Duration::from_secs(4);
     while Instant::now() < hold {
         for p in primaries {
@@ -311,6 +317,11 @@ async fn dr_drill_traffic_returns_only_after_the_switch_back() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    assert_eq!(
+        sessions(&hap),
+        before,
+        "no request reached a primary while the gate was latched"
+    );
     // A restart of a primary sidecar in the middle keeps the latch (state_file).
     let cfg = dir.path().join(format!("healthgate-{}.toml", port(&hp1)));
     drop(run1);
@@ -333,6 +344,7 @@ async fn dr_drill_traffic_returns_only_after_the_switch_back() {
     let (code, why) = until_binary(&hp1, "caught up for 3 of 5 rounds", Duration::from_secs(5)).await;
     assert_eq!(code, 503, "still latched: {why}");
     assert!(hap.status("elasticsearch/es-p1").starts_with("DOWN"));
+    assert_eq!(sessions(&hap), before, "none through the re-seed either");
     hap.wait_status(&primaries, "UP", Duration::from_secs(10)).await;
     let back = switched.elapsed();
     // Five gate rounds (300 ms) to open, then HAProxy's rise 5 x inter 300 ms.

@@ -96,6 +96,34 @@ fn parse<T: serde::de::DeserializeOwned>(what: &str, a: &Answer) -> Result<T, St
     serde_json::from_slice(&a.body).map_err(|e| format!("unexpected answer to {what} from {}: {e}", a.node))
 }
 
+/// The role an answer of `_ccr/info` gives one configured name, and the
+/// concrete follower index to ask `_ccr/stats` about when it is active. A
+/// leader has no entry; an alias is judged by the first index it names.
+fn role_of(info: FollowInfo) -> (Role, Option<String>) {
+    let Some(f) = info.follower_indices.into_iter().next() else {
+        return (Role::Leader, None);
+    };
+    let poll = f
+        .parameters
+        .and_then(|p| p.read_poll_timeout)
+        .and_then(|t| humantime::parse_duration(&t).ok())
+        .unwrap_or(Duration::from_secs(60));
+    let active = f.status == "active";
+    let role = Role::Follower(Follow {
+        remote: f.remote_cluster,
+        leader_index: f.leader_index,
+        paused: !active,
+        read_poll_timeout: poll,
+        stats: None,
+    });
+    (role, active.then_some(f.follower_index))
+}
+
+/// [`role_of`] for a body, for the fixture tests.
+pub fn role_in(body: &[u8]) -> Result<(Role, Option<String>), serde_json::Error> {
+    serde_json::from_slice(body).map(role_of)
+}
+
 /// Time left until `deadline`, shared evenly by `steps` requests still to make.
 fn share(deadline: Instant, steps: u32) -> Duration {
     deadline.saturating_duration_since(Instant::now()) / steps.max(1)
@@ -131,27 +159,10 @@ pub async fn side(client: &EsClient, indices: &[String], deadline: Instant) -> R
             continue;
         }
         let info: FollowInfo = parse(&format!("GET /{index}/_ccr/info"), &a)?;
-        // A leader has no entry; an alias is judged by the first index it names.
-        let role = match info.follower_indices.into_iter().next() {
-            None => Role::Leader,
-            Some(f) => {
-                let poll = f
-                    .parameters
-                    .and_then(|p| p.read_poll_timeout)
-                    .and_then(|t| humantime::parse_duration(&t).ok())
-                    .unwrap_or(Duration::from_secs(60));
-                if f.status == "active" {
-                    concrete.push((index.clone(), f.follower_index.clone()));
-                }
-                Role::Follower(Follow {
-                    remote: f.remote_cluster,
-                    leader_index: f.leader_index,
-                    paused: f.status != "active",
-                    read_poll_timeout: poll,
-                    stats: None,
-                })
-            }
-        };
+        let (role, follower) = role_of(info);
+        if let Some(f) = follower {
+            concrete.push((index.clone(), f));
+        }
         roles.insert(index.clone(), role);
     }
     if !concrete.is_empty() {

@@ -247,3 +247,28 @@ fn a_corrupt_or_foreign_state_file_closes_the_gate() {
         );
     }
 }
+
+#[test]
+fn follow_info_fixtures_read_as_roles() {
+    let active = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/es/ccr-info/elasticsearch-docs-follow_info-active.json"
+    ));
+    let paused = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/es/ccr-info/elasticsearch-docs-follow_info-paused.json"
+    ));
+    let (role, concrete) = super::read::role_in(active).unwrap();
+    assert_eq!(concrete.as_deref(), Some("follower_index"));
+    let Role::Follower(f) = role else { panic!("{role:?}") };
+    assert_eq!(
+        (f.remote.as_str(), f.leader_index.as_str(), f.paused),
+        ("remote_cluster", "leader_index", false)
+    );
+    assert_eq!(f.read_poll_timeout, Duration::from_secs(60));
+    let (role, concrete) = super::read::role_in(paused).unwrap();
+    assert_eq!(concrete, None);
+    assert!(matches!(role, Role::Follower(Follow { paused: true, .. })), "{role:?}");
+    let (role, _) = super::read::role_in(br#"{"follower_indices":[]}"#).unwrap();
+    assert_eq!(role, Role::Leader);
+}
