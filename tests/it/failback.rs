@@ -50,6 +50,19 @@ async fn gate_app(dir: &tempfile::TempDir, p: &Simulator, s: &Simulator, extra: 
     spawn_app_with(&server, &gate_check(&p.url(), &s.url(), extra)).await
 }
 
+/// `healthgate dr ARGS --url APP` with the admin token in the environment.
+async fn dr_cli(app: &TestApp, token: &str, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_healthgate"))
+        .arg("dr")
+        .args(args)
+        .arg("--url")
+        .arg(format!("http://{}", app.addr))
+        .env("HEALTHGATE_ADMIN_TOKEN", token)
+        .output()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn latch_confirm_and_switch_back_with_metrics() {
     let dir = tempfile::tempdir().unwrap();
@@ -109,21 +122,12 @@ async fn latch_confirm_and_switch_back_with_metrics() {
     assert_eq!(r.status(), 400);
 
     // The CLI confirms; the gate opens (warn: the secondary is no follower).
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_healthgate"))
-        .args([
-            "dr",
-            "confirm",
-            "--reason",
-            "drill: writes replayed",
-            "--ttl",
-            "2s",
-            "--url",
-        ])
-        .arg(format!("http://{}", app.addr))
-        .env("HEALTHGATE_ADMIN_TOKEN", TOKEN)
-        .output()
-        .await
-        .unwrap();
+    let out = dr_cli(
+        &app,
+        TOKEN,
+        &["confirm", "--reason", "drill: writes replayed", "--ttl", "2s"],
+    )
+    .await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"confirmed\":true"));
     let a = until(&app, "an operator confirmed until").await;
@@ -164,13 +168,15 @@ async fn check_config_warns_without_a_state_file_and_the_cli_shows_the_gate() {
     let dir = tempfile::tempdir().unwrap();
     let (p, s) = two_clusters().await;
     let body = gate_check(&p.url(), &s.url(), "");
-    let path = write_file(dir.path(), "a.toml", &body);
-    let out = command()
-        .arg("--config")
-        .arg(&path)
-        .arg("check-config")
-        .output()
-        .unwrap();
+    let check_config = |path: &std::path::Path| {
+        command()
+            .arg("--config")
+            .arg(path)
+            .arg("check-config")
+            .output()
+            .unwrap()
+    };
+    let out = check_config(&write_file(dir.path(), "a.toml", &body));
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -186,12 +192,7 @@ async fn check_config_warns_without_a_state_file_and_the_cli_shows_the_gate() {
             &format!("state_file = \"{}\"", dir.path().join("g.json").display()),
         ),
     );
-    let out = command()
-        .arg("--config")
-        .arg(&path)
-        .arg("check-config")
-        .output()
-        .unwrap();
+    let out = check_config(&path);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -202,13 +203,7 @@ async fn check_config_warns_without_a_state_file_and_the_cli_shows_the_gate() {
     s.change_index("orders", IndexChange::Promote).unwrap();
     let app = gate_app(&dir, &p, &s, "").await;
     until(&app, "latched since").await;
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_healthgate"))
-        .args(["dr", "status", "--url"])
-        .arg(format!("http://{}", app.addr))
-        .env("HEALTHGATE_ADMIN_TOKEN", TOKEN)
-        .output()
-        .await
-        .unwrap();
+    let out = dr_cli(&app, TOKEN, &["status"]).await;
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let gate = &v["gates"][0];
@@ -216,14 +211,25 @@ async fn check_config_warns_without_a_state_file_and_the_cli_shows_the_gate() {
     assert!(gate["latched"]["since"].is_string(), "{v}");
     assert_eq!(gate["clusters"]["peer"], "SECONDARYuuid00000000b");
     // A wrong token: refused, and a failing exit.
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_healthgate"))
-        .args(["dr", "status", "--url"])
-        .arg(format!("http://{}", app.addr))
-        .env("HEALTHGATE_ADMIN_TOKEN", "wrong-token-0123456789")
-        .output()
-        .await
-        .unwrap();
+    let out = dr_cli(&app, "wrong-token-0123456789", &["status"]).await;
     assert!(!out.status.success());
+}
+
+#[tokio::test]
+async fn probes_add_no_request_to_either_cluster() {
+    let (p, s) = two_clusters().await;
+    let app = spawn_app(&gate_check(&p.url(), &s.url(), "")).await;
+    until(&app, "the secondary follows it").await;
+    let (p0, s0, t0) = (p.requests(), s.requests(), Instant::now());
+    for _ in 0..300 {
+        assert_eq!(app.get("/healthz").await.status, 200);
+    }
+    let rounds = (t0.elapsed().as_millis() / 200 + 2) as u64;
+    // A round: GET / and one _ccr/info per index on each side, and _ccr/stats
+    // on the side with an active follower.
+    let (dp, ds) = (p.requests() - p0, s.requests() - s0);
+    assert!(dp <= rounds * 2, "{dp} requests to the primary in {rounds} rounds");
+    assert!(ds <= rounds * 3, "{ds} requests to the secondary in {rounds} rounds");
 }
 
 #[tokio::test]
