@@ -5,7 +5,8 @@
 //! every PromQL expression in it (panel targets and variable queries, with
 //! `$job`, `$instance` and `$__rate_interval` substituted as Grafana would)
 //! returns data from a real Prometheus that has scraped a running healthgate,
-//! with the shipped recording rules loaded.
+//! with the shipped recording rules loaded (the DR panels: two simulated
+//! clusters with a failback gate).
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -154,7 +155,10 @@ fn recording_rules_the_dashboard_uses_are_shipped() {
 
 #[tokio::test]
 async fn every_dashboard_query_returns_data_from_a_real_prometheus() {
-    let sim = spawn_sim().await;
+    // The primary (the Elasticsearch checks' cluster) and a secondary that
+    // follows it, for the DR panels: a gate on each side, so both lags exist
+    // (from the secondary's side its follower is "re-seeding").
+    let (sim, secondary) = crate::failback::two_clusters().await;
     let url = sim.url();
     let mut cfg = es_check("es", std::slice::from_ref(&url), "300ms", "200ms", "min_nodes = 1");
     cfg.push_str(&es_check(
@@ -164,6 +168,8 @@ async fn every_dashboard_query_returns_data_from_a_real_prometheus() {
         "200ms",
         "mode = \"ccr\"\nfollowers = [\"follower_index\"]",
     ));
+    cfg.push_str(&crate::failback::gate_check(&url, &secondary.url(), ""));
+    cfg.push_str(&crate::failback::gate_check(&secondary.url(), &url, "").replace("name = \"dr\"", "name = \"dr-reverse\""));
     let app = spawn_app(&cfg).await;
     let prom = start_prometheus(&app.addr.to_string(), RULES);
     wait_for_result(prom.port, "healthgate_build_info", Duration::from_secs(30)).await;
