@@ -169,7 +169,9 @@ async fn every_dashboard_query_returns_data_from_a_real_prometheus() {
         "mode = \"ccr\"\nfollowers = [\"follower_index\"]",
     ));
     cfg.push_str(&crate::failback::gate_check(&url, &secondary.url(), ""));
-    cfg.push_str(&crate::failback::gate_check(&secondary.url(), &url, "").replace("name = \"dr\"", "name = \"dr-reverse\""));
+    cfg.push_str(
+        &crate::failback::gate_check(&secondary.url(), &url, "").replace("name = \"dr\"", "name = \"dr-reverse\""),
+    );
     let app = spawn_app(&cfg).await;
     let prom = start_prometheus(&app.addr.to_string(), RULES);
     wait_for_result(prom.port, "healthgate_build_info", Duration::from_secs(30)).await;
