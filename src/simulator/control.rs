@@ -6,7 +6,8 @@
 //! `PUT /ccr/<following|lagging|read_exceptions|fatal|paused>`; `PUT /version/<8.17.0|7.17.0|6.3.2>`;
 //! `PUT /cluster/<name>/<uuid>`; and one index's CCR role, as a DR drill
 //! changes it: `PUT /index/<index>/<pause|resume|promote|create|delete>` and
-//! `PUT /index/<index>/follow?remote=<alias>&leader=<index>&behind=<ops>&rate=<ops/s>`.
+//! `PUT /index/<index>/follow?remote=<alias>&leader=<index>&behind=<ops>&rate=<ops/s>`,
+//! `PUT /index/<index>/write?ops=<n>` (a leader's checkpoint moves on).
 
 use std::time::Duration;
 
@@ -93,6 +94,8 @@ struct FollowQuery {
     behind: u64,
     #[serde(default)]
     rate: u64,
+    #[serde(default)]
+    ops: u64,
 }
 
 async fn change_index(
@@ -106,6 +109,7 @@ async fn change_index(
         "resume" => C::Resume,
         "promote" | "unfollow" => C::Promote,
         "create" => C::Create,
+        "write" => C::Write(q.ops),
         "delete" => C::Delete,
         "follow" => C::Follow {
             remote_cluster: q.remote.unwrap_or_else(|| "remote_cluster".into()),
@@ -116,7 +120,9 @@ async fn change_index(
         other => {
             return (
                 StatusCode::BAD_REQUEST,
-                format!("unknown action \"{other}\"; expected pause, resume, promote, follow, create or delete\n"),
+                format!(
+                    "unknown action \"{other}\"; expected pause, resume, promote, follow, write, create or delete\n"
+                ),
             )
         }
     };

@@ -117,6 +117,11 @@ pub(super) async fn handle(req: Request<hyper::body::Incoming>, shared: Arc<Shar
                 .filter(|l| !l.is_empty());
             shared.ccr.lock().expect("ccr lock").stats(list)
         }),
+        (&Method::GET, p) if p.len() > 1 && (p.ends_with("/_stats") || p.contains("/_stats/")) => failure(&mode)
+            .unwrap_or_else(|| {
+                let list = p.trim_start_matches('/').split('/').next().unwrap_or_default();
+                shared.ccr.lock().expect("ccr lock").index_stats(list)
+            }),
         (&Method::GET, p) if p.ends_with("/_ccr/info") && p.len() > "/_ccr/info".len() => failure(&mode)
             .unwrap_or_else(|| {
                 let list = p.trim_start_matches('/').trim_end_matches("/_ccr/info");

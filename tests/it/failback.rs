@@ -225,11 +225,33 @@ async fn probes_add_no_request_to_either_cluster() {
         assert_eq!(app.get("/healthz").await.status, 200);
     }
     let rounds = (t0.elapsed().as_millis() / 200 + 2) as u64;
-    // A round: GET / and one _ccr/info per index on each side, and _ccr/stats
-    // on the side with an active follower.
+    // A round: GET / and one _ccr/info per index on each side, _stats of
+    // each leader, and _ccr/stats on the side with an active follower.
     let (dp, ds) = (p.requests() - p0, s.requests() - s0);
-    assert!(dp <= rounds * 2, "{dp} requests to the primary in {rounds} rounds");
+    assert!(dp <= rounds * 3, "{dp} requests to the primary in {rounds} rounds");
     assert!(ds <= rounds * 3, "{ds} requests to the secondary in {rounds} rounds");
+}
+
+#[tokio::test]
+async fn writes_the_secondary_has_not_seen_are_lag() {
+    let (p, s) = two_clusters().await;
+    let app = spawn_app(&gate_check(&p.url(), &s.url(), "")).await;
+    until(&app, "the secondary follows it, 0 operations behind").await;
+    // The primary takes writes its follower has not read (a slow or broken
+    // link, before time_since_last_read tells): measured against the
+    // primary's own global checkpoint, not the follower's view of it.
+    p.change_index("orders", IndexChange::Write(500)).unwrap();
+    let a = until(
+        &app,
+        "orders on the secondary is 500 operations behind (max_lag_operations 0)",
+    )
+    .await;
+    assert_eq!((a.status, status_of(&a, KEY).as_str()), (200, "warn"));
+    let m = app.get("/metrics").await.body;
+    assert!(
+        m.contains(r#"healthgate_es_dr_peer_lag_operations{check="dr",index="orders"} 500"#),
+        "{m}"
+    );
 }
 
 #[tokio::test]

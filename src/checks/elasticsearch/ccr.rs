@@ -76,6 +76,8 @@ pub struct Progress {
     pub read_exceptions: usize,
     /// The first shard's fatal exception, as a reason.
     pub fatal: Option<String>,
+    /// Each shard's follower global checkpoint, by shard id.
+    pub checkpoints: BTreeMap<u64, i64>,
 }
 
 /// Every follower of a successful stats answer, by follower index.
@@ -113,8 +115,11 @@ fn summarise(shards: &[Shard]) -> Progress {
         since_read_ms: 0,
         read_exceptions: 0,
         fatal: None,
+        checkpoints: BTreeMap::new(),
     };
     for s in shards {
+        f.checkpoints
+            .insert(s.shard_id.unwrap_or(0), s.follower_global_checkpoint);
         f.lag = f.lag.max(s.leader_global_checkpoint - s.follower_global_checkpoint);
         f.since_read_ms = f.since_read_ms.max(s.time_since_last_read_millis.unwrap_or(0));
         f.read_exceptions += s.read_exceptions.len();
@@ -171,6 +176,7 @@ pub fn evaluate(cfg: &EsConfig, a: &Answer) -> Outcome {
         since_read_ms: 0,
         read_exceptions: 0,
         fatal: None,
+        checkpoints: BTreeMap::new(),
     };
     for name in &watched {
         let Some((_, shards)) = indices.iter().find(|(n, _)| n == name) else {

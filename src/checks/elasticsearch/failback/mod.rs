@@ -165,21 +165,33 @@ fn decide(
     for index in indices {
         let mine = local.roles.get(index).unwrap_or(&Role::Missing);
         let theirs = peer.as_ref().map(|p| p.roles.get(index).unwrap_or(&Role::Missing));
+        let leaders = verdict::Leaders {
+            local: local.checkpoints.get(index),
+            peer: peer.as_ref().and_then(|p| p.checkpoints.get(index)),
+        };
         o.measure_of(Fact::EsDrLocalRole, index, verdict::role_code(mine));
         if let Role::Follower(f) = mine {
             if let Some(s) = &f.stats {
-                o.measure_of(Fact::EsDrReseedLagOperations, index, s.lag.max(0) as f64);
+                o.measure_of(
+                    Fact::EsDrReseedLagOperations,
+                    index,
+                    verdict::lag(s, leaders.peer) as f64,
+                );
             }
         }
         if let Some(t) = theirs {
             o.measure_of(Fact::EsDrPeerRole, index, verdict::role_code(t));
             if let Role::Follower(f) = t {
                 if let Some(s) = &f.stats {
-                    o.measure_of(Fact::EsDrPeerLagOperations, index, s.lag.max(0) as f64);
+                    o.measure_of(
+                        Fact::EsDrPeerLagOperations,
+                        index,
+                        verdict::lag(s, leaders.local) as f64,
+                    );
                 }
             }
         }
-        let v = verdict::judge(fb, index, mine, theirs);
+        let v = verdict::judge(fb, index, mine, theirs, leaders);
         let count = g.caught_up.entry(index.clone()).or_insert(0);
         match &v {
             Verdict::CaughtUp(_) => *count = count.saturating_add(1),

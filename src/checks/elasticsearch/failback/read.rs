@@ -1,7 +1,9 @@
 //! Reading one cluster's side of the gate within a budget: who it is
 //! (`GET /`), what each write index is (`GET /<index>/_ccr/info`, one request
 //! per configured name so aliases resolve and a missing index is told apart),
-//! and how far its followers are (`GET /<followers>/_ccr/stats`).
+//! how far its followers are (`GET /<followers>/_ccr/stats`) and where its
+//! leaders are (`GET /<index>/_stats/docs?level=shards`: the sequence numbers a
+//! follower on the other cluster is measured against).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -48,6 +50,8 @@ pub struct Side {
     pub uuid: String,
     /// Every configured index (or alias) and its role.
     pub roles: BTreeMap<String, Role>,
+    /// The leaders' own global checkpoints per shard, where readable.
+    pub checkpoints: BTreeMap<String, BTreeMap<u64, i64>>,
 }
 
 #[derive(Deserialize)]
@@ -119,7 +123,7 @@ fn role_of(info: FollowInfo) -> (Role, Option<String>) {
     (role, active.then_some(f.follower_index))
 }
 
-/// [`role_of`] for a body, for the fixture tests.
+/// The role a `_ccr/info` body gives one configured name (for the fixture tests).
 pub fn role_in(body: &[u8]) -> Result<(Role, Option<String>), serde_json::Error> {
     serde_json::from_slice(body).map(role_of)
 }
@@ -165,29 +169,116 @@ pub async fn side(client: &EsClient, indices: &[String], deadline: Instant) -> R
         }
         roles.insert(index.clone(), role);
     }
-    if !concrete.is_empty() {
-        let names: Vec<&str> = concrete.iter().map(|(_, c)| c.as_str()).collect();
-        let path = format!("/{}/_ccr/stats", names.join(","));
-        let a = client
-            .get(&path, &["timeout"], share(deadline, 1))
-            .await
-            .map_err(|e| e.to_string())?;
-        // A 404 here means no shard task reports yet: no stats, not an error.
-        if a.status.as_u16() != 404 {
-            if !a.status.is_success() {
-                return Err(refused(&format!("GET {path}"), &a));
-            }
-            let progress = ccr::progress(&a)?;
-            for (configured, follower) in &concrete {
-                if let (Some(Role::Follower(f)), Some(p)) = (roles.get_mut(configured), progress.get(follower)) {
-                    f.stats = Some(p.clone());
-                }
-            }
+    let budget = share(deadline, 1);
+    let leaders: Vec<String> = roles
+        .iter()
+        .filter(|(_, r)| **r == Role::Leader)
+        .map(|(n, _)| n.clone())
+        .collect();
+    let (followed, checkpoints) = tokio::join!(
+        follow_stats(client, &concrete, budget),
+        futures_util::future::join_all(leaders.iter().map(|name| leader_checkpoints(client, name, budget)))
+    );
+    for (configured, p) in followed? {
+        if let Some(Role::Follower(f)) = roles.get_mut(&configured) {
+            f.stats = Some(p);
         }
     }
+    let checkpoints = leaders
+        .into_iter()
+        .zip(checkpoints)
+        .filter_map(|(name, c)| Some((name, c?)))
+        .collect();
     Ok(Side {
         name: info.cluster_name,
         uuid: info.cluster_uuid,
         roles,
+        checkpoints,
     })
+}
+
+/// `_ccr/stats` of the active followers, by configured name.
+async fn follow_stats(
+    client: &EsClient,
+    concrete: &[(String, String)],
+    budget: Duration,
+) -> Result<Vec<(String, ccr::Progress)>, String> {
+    if concrete.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<&str> = concrete.iter().map(|(_, c)| c.as_str()).collect();
+    let path = format!("/{}/_ccr/stats", names.join(","));
+    let a = client
+        .get(&path, &["timeout"], budget)
+        .await
+        .map_err(|e| e.to_string())?;
+    // A 404 here means no shard task reports yet: no stats, not an error.
+    if a.status.as_u16() == 404 {
+        return Ok(Vec::new());
+    }
+    if !a.status.is_success() {
+        return Err(refused(&format!("GET {path}"), &a));
+    }
+    let progress = ccr::progress(&a)?;
+    Ok(concrete
+        .iter()
+        .filter_map(|(configured, follower)| Some((configured.clone(), progress.get(follower)?.clone())))
+        .collect())
+}
+
+#[derive(Deserialize)]
+struct IndexStats {
+    indices: BTreeMap<String, IndexShards>,
+}
+
+#[derive(Deserialize)]
+struct IndexShards {
+    shards: BTreeMap<String, Vec<ShardCopy>>,
+}
+
+#[derive(Deserialize)]
+struct ShardCopy {
+    routing: Routing,
+    seq_no: Option<SeqNo>,
+}
+
+#[derive(Deserialize)]
+struct Routing {
+    primary: bool,
+}
+
+#[derive(Deserialize)]
+struct SeqNo {
+    global_checkpoint: i64,
+}
+
+/// A leader's own global checkpoint per shard (its primary copy's), from
+/// `GET /<index>/_stats/docs?level=shards` (`seq_no` is in every shard's
+/// stats). `None` when it cannot be read (the user lacks the index privilege
+/// `monitor`, say): the follower's own view of the leader is used instead.
+async fn leader_checkpoints(client: &EsClient, index: &str, budget: Duration) -> Option<BTreeMap<u64, i64>> {
+    let a = client
+        .get(&format!("/{index}/_stats/docs?level=shards"), &[], budget)
+        .await
+        .ok()?;
+    if !a.status.is_success() {
+        tracing::debug!("failback: {index}/_stats answered {}", a.status);
+        return None;
+    }
+    checkpoints_in(&a.body)
+}
+
+/// The primary copies' global checkpoints of the one index of a `_stats` body.
+pub fn checkpoints_in(body: &[u8]) -> Option<BTreeMap<u64, i64>> {
+    let stats: IndexStats = serde_json::from_slice(body).ok()?;
+    let index = stats.indices.into_values().next()?;
+    let out: BTreeMap<u64, i64> = index
+        .shards
+        .into_iter()
+        .filter_map(|(id, copies)| {
+            let primary = copies.into_iter().find(|c| c.routing.primary)?;
+            Some((id.parse().ok()?, primary.seq_no?.global_checkpoint))
+        })
+        .collect();
+    (!out.is_empty()).then_some(out)
 }

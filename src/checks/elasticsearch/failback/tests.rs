@@ -33,6 +33,7 @@ fn follower(remote: &str, lag: i64) -> Role {
             since_read_ms: 10,
             read_exceptions: 0,
             fatal: None,
+            checkpoints: BTreeMap::from([(0, 1000 - lag)]),
         }),
     })
 }
@@ -42,6 +43,7 @@ fn side(uuid: &str, role: Role) -> Result<Side, String> {
         name: uuid.to_lowercase(),
         uuid: uuid.into(),
         roles: BTreeMap::from([("orders".to_string(), role)]),
+        checkpoints: BTreeMap::new(),
     })
 }
 
@@ -271,4 +273,51 @@ fn follow_info_fixtures_read_as_roles() {
     assert!(matches!(role, Role::Follower(Follow { paused: true, .. })), "{role:?}");
     let (role, _) = super::read::role_in(br#"{"follower_indices":[]}"#).unwrap();
     assert_eq!(role, Role::Leader);
+}
+
+#[test]
+fn lag_is_measured_against_the_leaders_own_checkpoint() {
+    let rig = Rig::new(1);
+    let mut primary = side("P", Role::Leader).unwrap();
+    // The secondary's follower thinks it is caught up (its view of the leader
+    // is 1000); the primary's own checkpoint is 1500.
+    primary.checkpoints.insert("orders".into(), BTreeMap::from([(0, 1500)]));
+    let mut g = rig.gate.lock().unwrap();
+    let o = decide(
+        &rig.fb,
+        &["orders".into()],
+        &mut g,
+        Ok(primary.clone()),
+        side("S", follower("primary", 0)),
+    )
+    .0;
+    assert_eq!(o.status, Status::Warn, "{}", o.reason);
+    assert!(
+        o.reason.contains("is 500 operations behind (max_lag_operations 0)"),
+        "{}",
+        o.reason
+    );
+    let lag = o.facts.iter().find(|m| m.fact == Fact::EsDrPeerLagOperations).unwrap();
+    assert_eq!(lag.value, 500.0);
+    primary.checkpoints.insert("orders".into(), BTreeMap::from([(0, 1000)]));
+    let o = decide(
+        &rig.fb,
+        &["orders".into()],
+        &mut g,
+        Ok(primary),
+        side("S", follower("primary", 0)),
+    )
+    .0;
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+}
+
+#[test]
+fn stats_fixture_shape_gives_the_primary_copies_checkpoints() {
+    let body = br#"{"_shards":{"total":2,"successful":2,"failed":0},"indices":{"orders":{"uuid":"u","shards":{
+        "0":[{"routing":{"state":"STARTED","primary":false,"node":"b"},"seq_no":{"max_seq_no":9,"local_checkpoint":9,"global_checkpoint":7}},
+             {"routing":{"state":"STARTED","primary":true,"node":"a"},"seq_no":{"max_seq_no":9,"local_checkpoint":9,"global_checkpoint":8}}],
+        "1":[{"routing":{"state":"STARTED","primary":true,"node":"a"},"seq_no":{"max_seq_no":3,"local_checkpoint":3,"global_checkpoint":3}}]}}}}"#;
+    let cps = super::read::checkpoints_in(body).unwrap();
+    assert_eq!(cps, BTreeMap::from([(0, 8), (1, 3)]));
+    assert_eq!(super::read::checkpoints_in(b"{}"), None);
 }

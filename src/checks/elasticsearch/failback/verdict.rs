@@ -10,9 +10,11 @@
 //! | follower of the secondary | leader | re-seeding (fail) |
 //! | follower otherwise, or missing | any | fail |
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::read::{Follow, Role};
+use crate::checks::elasticsearch::ccr::Progress;
 use crate::config::FailbackConfig;
 
 /// How much later than `read_poll_timeout` a caught-up follower may have read
@@ -44,16 +46,42 @@ pub fn role_code(role: &Role) -> f64 {
     }
 }
 
-fn lag_text(f: &Follow) -> String {
+/// A leader's own global checkpoint per shard.
+pub type Checkpoints = BTreeMap<u64, i64>;
+
+/// Operations a follower is behind: against the leader's own checkpoints when
+/// they were read (per shard, the worst), never less than the follower's own
+/// view of its leader (which lags behind the leader when the link is slow or broken).
+pub fn lag(stats: &Progress, leader: Option<&Checkpoints>) -> i64 {
+    let real = leader.and_then(|cps| {
+        stats
+            .checkpoints
+            .iter()
+            .filter_map(|(shard, follower)| Some(cps.get(shard)? - follower))
+            .max()
+    });
+    real.unwrap_or(0).max(stats.lag).max(0)
+}
+
+fn lag_text(f: &Follow, leader: Option<&Checkpoints>) -> String {
     match &f.stats {
-        Some(s) => format!("{} operations behind", s.lag.max(0)),
+        Some(s) => format!("{} operations behind", lag(s, leader)),
         None if f.paused => "paused".into(),
         None => "no shard task reports yet".into(),
     }
 }
 
+/// Where the leaders are: this cluster's and the secondary's checkpoints of the index.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Leaders<'a> {
+    /// This cluster's, when it leads the index.
+    pub local: Option<&'a Checkpoints>,
+    /// The secondary's, when it leads the index.
+    pub peer: Option<&'a Checkpoints>,
+}
+
 /// The verdict for `index`; `peer` is `None` when the secondary could not be read.
-pub fn judge(cfg: &FailbackConfig, index: &str, local: &Role, peer: Option<&Role>) -> Verdict {
+pub fn judge(cfg: &FailbackConfig, index: &str, local: &Role, peer: Option<&Role>, leaders: Leaders<'_>) -> Verdict {
     match local {
         Role::Missing => Verdict::Fail(format!("{index} does not exist on this cluster")),
         Role::Follower(f) => {
@@ -65,7 +93,7 @@ pub fn judge(cfg: &FailbackConfig, index: &str, local: &Role, peer: Option<&Role
                 )),
                 (None, Some(Role::Leader)) => Verdict::Fail(format!(
                     "{index} is re-seeding from the secondary, {}: traffic stays on the secondary until the planned switch back",
-                    lag_text(f)
+                    lag_text(f, leaders.peer)
                 )),
                 (None, Some(Role::Follower(_))) => {
                     Verdict::Fail(format!("{index} is a follower on both clusters: neither takes writes"))
@@ -74,7 +102,7 @@ pub fn judge(cfg: &FailbackConfig, index: &str, local: &Role, peer: Option<&Role
                     "{index} is a follower index here (of {}:{}, {}): it rejects writes",
                     f.remote,
                     f.leader_index,
-                    lag_text(f)
+                    lag_text(f, None)
                 )),
             }
         }
@@ -86,12 +114,12 @@ pub fn judge(cfg: &FailbackConfig, index: &str, local: &Role, peer: Option<&Role
                 "{index} does not exist on the secondary: nothing replicates it"
             )),
             Some(Role::Leader) => Verdict::SplitLeaders,
-            Some(Role::Follower(f)) => protection(cfg, index, f),
+            Some(Role::Follower(f)) => protection(cfg, index, f, leaders.local),
         },
     }
 }
 
-fn protection(cfg: &FailbackConfig, index: &str, f: &Follow) -> Verdict {
+fn protection(cfg: &FailbackConfig, index: &str, f: &Follow, leader: Option<&Checkpoints>) -> Verdict {
     let mine = |why: String| Verdict::Unprotected(format!("{index} on the secondary {why}"));
     if let Some(alias) = cfg.alias_on_peer.as_deref().filter(|a| *a != f.remote) {
         return mine(format!(
@@ -108,10 +136,11 @@ fn protection(cfg: &FailbackConfig, index: &str, f: &Follow) -> Verdict {
     if let Some(fatal) = &s.fatal {
         return mine(format!("stopped replicating: {fatal}"));
     }
-    if s.lag > cfg.max_lag_operations as i64 {
+    let behind = lag(s, leader);
+    if behind > cfg.max_lag_operations as i64 {
         return mine(format!(
-            "is {} operations behind (max_lag_operations {})",
-            s.lag, cfg.max_lag_operations
+            "is {behind} operations behind (max_lag_operations {})",
+            cfg.max_lag_operations
         ));
     }
     let limit = f.read_poll_timeout + FRESHNESS_MARGIN;
@@ -123,5 +152,5 @@ fn protection(cfg: &FailbackConfig, index: &str, f: &Follow) -> Verdict {
             FRESHNESS_MARGIN.as_secs()
         ));
     }
-    Verdict::CaughtUp(s.lag)
+    Verdict::CaughtUp(behind)
 }

@@ -15,23 +15,26 @@
 //! follower's `time_since_last_read_millis` grows up to `read_poll_timeout`
 //! (1 m by default) and starts again (`ShardFollowNodeTask` long-polls).
 
+mod answers;
+
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use axum::http::StatusCode;
-use serde_json::{json, Value};
-
-use super::fixtures::{fixture_value, json, Resp};
 use super::CcrState;
 
 /// The follow task's `read_poll_timeout` (Elasticsearch's default).
 const READ_POLL_TIMEOUT_MS: u64 = 60_000;
 
+/// The global checkpoint of every leader shard before any simulated write, in
+/// every simulator: two simulators agree on it, so a follower created on one
+/// with `behind` operations of lag is that far behind a leader on the other.
+const LEADER_CHECKPOINT: i64 = 1_000_000;
+
 /// One index of the simulated cluster.
 #[derive(Debug, Clone)]
 pub(super) enum Role {
-    /// A plain index, or a leader: it takes writes.
-    Leader,
+    /// A plain index, or a leader: it takes writes; its shard's global checkpoint.
+    Leader(i64),
     /// A follower index (rejects writes).
     Follower(Follower),
 }
@@ -53,6 +56,14 @@ pub(super) struct Follower {
 }
 
 impl Follower {
+    /// The follower shard's global checkpoint.
+    fn checkpoint(&self) -> i64 {
+        if self.docs_example {
+            return 768;
+        }
+        LEADER_CHECKPOINT - self.lag() as i64
+    }
+
     fn lag(&self) -> u64 {
         if self.docs_example {
             return 256;
@@ -90,8 +101,8 @@ impl Default for Ccr {
     /// the alias `orders-write` names `orders`.
     fn default() -> Self {
         let mut indices = BTreeMap::new();
-        indices.insert("orders".to_string(), Role::Leader);
-        indices.insert("logs".to_string(), Role::Leader);
+        indices.insert("orders".to_string(), Role::Leader(LEADER_CHECKPOINT));
+        indices.insert("logs".to_string(), Role::Leader(LEADER_CHECKPOINT));
         let mut f = follower("remote_cluster", "leader_index", 0, 0);
         f.docs_example = true;
         indices.insert("follower_index".to_string(), Role::Follower(f));
@@ -139,6 +150,10 @@ pub enum IndexChange {
     Condition(CcrState),
     /// Create a plain index.
     Create,
+    /// A leader takes this many writes: its global checkpoint moves on (a
+    /// follower on another simulator does not see them, as with a broken
+    /// remote connection).
+    Write(u64),
     /// Delete the index.
     Delete,
 }
@@ -155,7 +170,7 @@ impl Ccr {
             if self.indices.contains_key(index) {
                 return Err(format!("index [{index}] already exists"));
             }
-            self.indices.insert(index.to_string(), Role::Leader);
+            self.indices.insert(index.to_string(), Role::Leader(LEADER_CHECKPOINT));
             return Ok(());
         }
         if let IndexChange::Follow {
@@ -176,19 +191,23 @@ impl Ccr {
             self.indices.remove(index);
             return Ok(());
         }
+        if let (IndexChange::Write(n), Role::Leader(gcp)) = (&change, &mut *role) {
+            *gcp += *n as i64;
+            return Ok(());
+        }
         let Role::Follower(f) = role else {
             return Err(format!("index [{index}] is not a follower index"));
         };
         match change {
             IndexChange::Pause => f.paused = true,
             IndexChange::Resume => f.paused = false,
-            IndexChange::Promote => *role = Role::Leader,
+            IndexChange::Promote => *role = Role::Leader(f.checkpoint()),
             IndexChange::Condition(CcrState::Paused) => f.paused = true,
             IndexChange::Condition(c) => {
                 f.paused = false;
                 f.condition = c;
             }
-            IndexChange::Create | IndexChange::Delete | IndexChange::Follow { .. } => {}
+            IndexChange::Create | IndexChange::Delete | IndexChange::Write(_) | IndexChange::Follow { .. } => {}
         }
         Ok(())
     }
@@ -209,115 +228,4 @@ impl Ccr {
         }
         Ok(out)
     }
-
-    /// `GET /<indices>/_ccr/info`.
-    pub(super) fn info(&self, list: &str) -> Resp {
-        let names = match self.resolve(list) {
-            Ok(n) => n,
-            Err(missing) => return index_not_found(missing),
-        };
-        let followers: Vec<Value> = names
-            .into_iter()
-            .filter_map(|name| match &self.indices[name] {
-                Role::Leader => None,
-                Role::Follower(f) if f.paused => Some(json!({"follower_index": name,
-                    "remote_cluster": f.remote_cluster, "leader_index": f.leader_index, "status": "paused"})),
-                Role::Follower(f) => Some(json!({"follower_index": name, "remote_cluster": f.remote_cluster,
-                    "leader_index": f.leader_index, "status": "active", "parameters": parameters()})),
-            })
-            .collect();
-        json(
-            StatusCode::OK,
-            json!({ "follower_indices": followers }).to_string(),
-            true,
-        )
-    }
-
-    /// `GET /_ccr/stats` (`all`) and `GET /<indices>/_ccr/stats`.
-    pub(super) fn stats(&self, list: Option<&str>) -> Resp {
-        let wanted: Vec<&str> = match list {
-            None | Some("_all") | Some("*") => self.indices.keys().map(String::as_str).collect(),
-            Some(l) => l.split(',').filter(|s| !s.is_empty()).collect(),
-        };
-        let entries: Vec<Value> = wanted
-            .iter()
-            .filter_map(|name| match self.indices.get(*name) {
-                Some(Role::Follower(f)) if !f.paused => Some(stats_entry(name, f)),
-                _ => None,
-            })
-            .collect();
-        match list {
-            None => {
-                let mut doc = fixture_value("ccr-stats/elasticsearch-docs-ccr_stats.json");
-                doc["follow_stats"]["indices"] = json!(entries);
-                json(StatusCode::OK, doc.to_string(), true)
-            }
-            Some(l) if entries.is_empty() && l != "_all" && l != "*" => {
-                let reason = format!("No shard follow tasks for follower indices [{l}]");
-                let err = json!({"type": "resource_not_found_exception", "reason": reason});
-                let body = json!({"error": {"root_cause": [err], "type": "resource_not_found_exception",
-                    "reason": reason}, "status": 404});
-                json(StatusCode::NOT_FOUND, body.to_string(), true)
-            }
-            Some(_) => json(StatusCode::OK, json!({ "indices": entries }).to_string(), true),
-        }
-    }
-}
-
-/// The documentation example's follow parameters (Elasticsearch's defaults).
-fn parameters() -> Value {
-    let mut doc = fixture_value("ccr-info/elasticsearch-docs-follow_info-active.json");
-    doc["follower_indices"][0]["parameters"].take()
-}
-
-/// One follower's stats: the documentation example, re-labelled and with this
-/// follower's checkpoints and condition.
-fn stats_entry(name: &str, f: &Follower) -> Value {
-    let mut doc = fixture_value("ccr-stats/elasticsearch-docs-follow_stats.json");
-    let mut index = doc["indices"][0].take();
-    let lag = f.lag();
-    index["index"] = json!(name);
-    if !f.docs_example {
-        index["total_global_checkpoint_lag"] = json!(lag);
-    }
-    if matches!(f.condition, CcrState::Lagging) {
-        index["total_global_checkpoint_lag"] = json!(50_000);
-    }
-    let shard = &mut index["shards"][0];
-    if !f.docs_example {
-        let leader = 1024u64.max(f.behind) as i64;
-        shard["leader_global_checkpoint"] = json!(leader);
-        shard["leader_max_seq_no"] = json!(leader);
-        shard["follower_global_checkpoint"] = json!(leader - lag as i64);
-        shard["follower_max_seq_no"] = json!(leader - lag as i64);
-    }
-    shard["follower_index"] = json!(name);
-    shard["remote_cluster"] = json!(f.remote_cluster);
-    shard["leader_index"] = json!(f.leader_index);
-    shard["time_since_last_read_millis"] = json!(f.since_last_read_ms());
-    match f.condition {
-        CcrState::Following | CcrState::Paused => {}
-        CcrState::Lagging => {
-            shard["follower_global_checkpoint"] = json!(-48_976);
-            shard["time_since_last_read_millis"] = json!(120_000);
-        }
-        CcrState::ReadExceptions => {
-            shard["read_exceptions"] = json!([{"from_seq_no": 769, "retries": 3, "exception":
-                {"type": "node_disconnected_exception", "reason": "[leader-node][10.0.0.7:9300][indices:data/read/xpack/ccr/shard_changes] disconnected"}}]);
-        }
-        CcrState::Fatal => {
-            shard["fatal_exception"] = json!({"type": "illegal_state_exception",
-                "reason": format!("unable to follow: leader index [{}] history uuid changed", f.leader_index)});
-        }
-    }
-    index
-}
-
-/// Elasticsearch's 404 for a name that resolves to no index.
-pub(super) fn index_not_found(index: &str) -> Resp {
-    let err = json!({"type": "index_not_found_exception", "reason": format!("no such index [{index}]"),
-        "resource.type": "index_or_alias", "resource.id": index, "index": index});
-    let body = json!({"error": {"root_cause": [err.clone()], "type": "index_not_found_exception",
-        "reason": format!("no such index [{index}]"), "index": index}, "status": 404});
-    json(StatusCode::NOT_FOUND, body.to_string(), true)
 }
