@@ -120,6 +120,8 @@ fn gate_outcome(status: Status, latched: bool, reason: String) -> Outcome {
 
 fn with_latch(g: &Gate, reason: String) -> String {
     match g.latched() {
+        // The round that latched says nothing the latch does not.
+        Some(l) if l.reason.starts_with(&reason) => format!("{} (latched since {})", l.reason, l.since),
         Some(l) => format!("{} (latched since {}); now: {reason}", l.reason, l.since),
         None => reason,
     }
