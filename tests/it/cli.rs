@@ -251,8 +251,11 @@ fn demo_follows_the_simulated_cluster() {
     writeln!(stdin, "red").unwrap();
     let red = ok && wait_for("GET /healthz -> 503");
     let reason = red && wait_for("is red, 2 nodes");
+    // The DR runbook's first step: the failback gate latches.
+    writeln!(stdin, "promote").unwrap();
+    let latched = reason && wait_for("orders is a leader on both clusters");
     crate::support::process::signal(&child, Signal::TERM);
     let status = child.wait().unwrap();
-    assert!(ok && red && reason, "demo output:\n{}", seen.join("\n"));
+    assert!(ok && red && reason && latched, "demo output:\n{}", seen.join("\n"));
     assert!(status.success());
 }
