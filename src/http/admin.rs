@@ -78,6 +78,22 @@ pub(super) struct MaintenanceRequest {
     ttl: String,
 }
 
+/// The `reason` (control characters dropped, at most 200 characters, not
+/// empty) and `ttl` (1 s to 7 days) of an admin request, or what is wrong
+/// with them (a 400): maintenance and DR confirmations take the same two.
+pub(super) fn reason_and_ttl(reason: &str, ttl: &str) -> Result<(String, Duration), String> {
+    let ttl = match humantime::parse_duration(ttl) {
+        Ok(d) if !d.is_zero() && d <= MAX_TTL => d,
+        Ok(_) => return Err("ttl must be between 1s and 7 days".into()),
+        Err(_) => return Err(format!("invalid ttl \"{ttl}\" (e.g. \"15m\")")),
+    };
+    let reason: String = reason.chars().filter(|c| !c.is_control()).take(200).collect();
+    if reason.trim().is_empty() {
+        return Err("reason must not be empty".into());
+    }
+    Ok((reason, ttl))
+}
+
 /// `POST /admin/maintenance` with `{"reason": "...", "ttl": "15m"}`.
 pub(super) async fn set(State(app): State<AppState>, body: axum::body::Bytes) -> Response {
     let req: MaintenanceRequest = match serde_json::from_slice(&body) {
@@ -89,20 +105,10 @@ pub(super) async fn set(State(app): State<AppState>, body: axum::body::Bytes) ->
             )
         }
     };
-    let ttl = match humantime::parse_duration(&req.ttl) {
-        Ok(d) if !d.is_zero() && d <= MAX_TTL => d,
-        Ok(_) => return json_error(StatusCode::BAD_REQUEST, "ttl must be between 1s and 7 days"),
-        Err(_) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                &format!("invalid ttl \"{}\" (e.g. \"15m\")", req.ttl),
-            )
-        }
+    let (reason, ttl) = match reason_and_ttl(&req.reason, &req.ttl) {
+        Ok(r) => r,
+        Err(why) => return json_error(StatusCode::BAD_REQUEST, &why),
     };
-    let reason: String = req.reason.chars().filter(|c| !c.is_control()).take(200).collect();
-    if reason.trim().is_empty() {
-        return json_error(StatusCode::BAD_REQUEST, "reason must not be empty");
-    }
     let m = Maintenance {
         reason,
         until: SystemTime::now() + ttl,

@@ -4,8 +4,6 @@
 //! Behind the admin token like the rest of `/admin`. A confirmation changes
 //! the gate at once; `/healthz` shows it from the check's next round.
 
-use std::time::Duration;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,9 +13,6 @@ use serde_json::json;
 
 use super::{json_error, AppState};
 use crate::checks::elasticsearch::failback::gate::ConfirmError;
-
-/// The longest confirmation accepted.
-const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// `GET /admin/dr`.
 pub(super) async fn get(State(app): State<AppState>) -> Response {
@@ -45,23 +40,10 @@ pub(super) async fn confirm(State(app): State<AppState>, body: axum::body::Bytes
             )
         }
     };
-    let ttl = match humantime::parse_duration(&req.ttl) {
-        Ok(d) if !d.is_zero() && d <= MAX_TTL => d,
-        Ok(_) => return json_error(StatusCode::BAD_REQUEST, "ttl must be between 1s and 7 days"),
-        Err(_) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                &format!("invalid ttl \"{}\" (e.g. \"1h\")", req.ttl),
-            )
-        }
+    let (reason, ttl) = match super::admin::reason_and_ttl(&req.reason, &req.ttl) {
+        Ok(r) => r,
+        Err(why) => return json_error(StatusCode::BAD_REQUEST, &why),
     };
-    let reason: String = req.reason.chars().filter(|c| !c.is_control()).take(200).collect();
-    if reason.trim().is_empty() {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            "reason must not be empty: say why the gate may open",
-        );
-    }
     match app.gates.confirm(req.check.as_deref(), &reason, ttl) {
         Ok(gate) => Json(json!({ "confirmed": true, "gate": gate })).into_response(),
         Err(e @ (ConfirmError::NoGate | ConfirmError::Unknown(_))) => json_error(StatusCode::NOT_FOUND, &e.to_string()),

@@ -25,6 +25,23 @@ fn app_env(a1: &Backend, a2: &Backend, h1_port: u16, h2_port: u16, inter: &str) 
     ]
 }
 
+/// The environment that points `es-failover.cfg` at its two primary and two
+/// secondary nodes (in that order) and their sidecars' ports, checked every 300 ms.
+fn failover_env(nodes: [&Backend; 4], health_ports: [u16; 4]) -> Vec<(&'static str, String)> {
+    const NAMES: [(&str, &str); 4] = [
+        ("ES_P1_ADDR", "ES_P1_HEALTH_PORT"),
+        ("ES_P2_ADDR", "ES_P2_HEALTH_PORT"),
+        ("ES_S1_ADDR", "ES_S1_HEALTH_PORT"),
+        ("ES_S2_ADDR", "ES_S2_HEALTH_PORT"),
+    ];
+    let mut env = vec![("CHECK_INTER", "300ms".to_string())];
+    for (((addr, port), node), health) in NAMES.into_iter().zip(nodes).zip(health_ports) {
+        env.push((addr, node.addr.to_string()));
+        env.push((port, health.to_string()));
+    }
+    env
+}
+
 fn sidecar_checks(es: &str, app_health: Option<SocketAddr>) -> String {
     let mut t = format!(
         "[defaults]\ninterval = \"200ms\"\ntimeout = \"150ms\"\njitter = \"0s\"\n[[checks]]\nname = \"es\"\nkind = \"elasticsearch\"\nurls = [\"{es}\"]\n"
@@ -175,20 +192,8 @@ async fn primary_red_fails_over_to_backup_and_fails_back_after_five_passes() {
     let hs1 = spawn_app(&sidecar_checks(&secondary.url(), None)).await;
     let hs2 = spawn_app(&sidecar_checks(&secondary.url(), None)).await;
     let inter = Duration::from_millis(300);
-    let hap = start_haproxy(
-        "es-failover.cfg",
-        &[
-            ("ES_P1_ADDR", p1.addr.to_string()),
-            ("ES_P2_ADDR", p2.addr.to_string()),
-            ("ES_S1_ADDR", s1.addr.to_string()),
-            ("ES_S2_ADDR", s2.addr.to_string()),
-            ("ES_P1_HEALTH_PORT", hp1.addr.port().to_string()),
-            ("ES_P2_HEALTH_PORT", hp2.addr.port().to_string()),
-            ("ES_S1_HEALTH_PORT", hs1.addr.port().to_string()),
-            ("ES_S2_HEALTH_PORT", hs2.addr.port().to_string()),
-            ("CHECK_INTER", "300ms".into()),
-        ],
-    );
+    let ports = [hp1.addr.port(), hp2.addr.port(), hs1.addr.port(), hs2.addr.port()];
+    let hap = start_haproxy("es-failover.cfg", &failover_env([&p1, &p2, &s1, &s2], ports));
     let primaries = ["elasticsearch/es-p1", "elasticsearch/es-p2"];
     hap.wait_status(&primaries, "UP", Duration::from_secs(5)).await;
     let c = client();
@@ -264,21 +269,9 @@ async fn dr_drill_traffic_returns_only_after_the_switch_back() {
     let (_run2, hp2) = serve(dir.path(), &gated(2));
     let hs1 = spawn_app(&sidecar_checks(&secondary.url(), None)).await;
     let hs2 = spawn_app(&sidecar_checks(&secondary.url(), None)).await;
-    let port = |url: &str| url.rsplit(':').next().unwrap().to_string();
-    let hap = start_haproxy(
-        "es-failover.cfg",
-        &[
-            ("ES_P1_ADDR", p1.addr.to_string()),
-            ("ES_P2_ADDR", p2.addr.to_string()),
-            ("ES_S1_ADDR", s1.addr.to_string()),
-            ("ES_S2_ADDR", s2.addr.to_string()),
-            ("ES_P1_HEALTH_PORT", port(&hp1)),
-            ("ES_P2_HEALTH_PORT", port(&hp2)),
-            ("ES_S1_HEALTH_PORT", hs1.addr.port().to_string()),
-            ("ES_S2_HEALTH_PORT", hs2.addr.port().to_string()),
-            ("CHECK_INTER", "300ms".into()),
-        ],
-    );
+    let port = |url: &str| -> u16 { url.rsplit(':').next().unwrap().parse().unwrap() };
+    let ports = [port(&hp1), port(&hp2), hs1.addr.port(), hs2.addr.port()];
+    let hap = start_haproxy("es-failover.cfg", &failover_env([&p1, &p2, &s1, &s2], ports));
     let primaries = ["elasticsearch/es-p1", "elasticsearch/es-p2"];
     let c = client();
     hap.wait_status(&primaries, "UP", Duration::from_secs(8)).await;

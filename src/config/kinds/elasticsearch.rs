@@ -193,7 +193,7 @@ impl KindConfig for EsConfig {
             .then(|| super::FailbackConfig::parse(t, redactor, &urls, &mut ok))
             .flatten();
         if mode != EsMode::Failback {
-            super::failback::refuse_keys(t, &mut ok);
+            super::failback::refuse_keys(t, Self::KEYS, &mut ok);
         }
         let followers = names(t, "followers", &mut ok);
         let indices = names(t, "indices", &mut ok);

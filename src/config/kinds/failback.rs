@@ -11,22 +11,11 @@ use crate::config::fields::Table;
 use crate::secret::Redactor;
 use crate::status::Status;
 
-/// The keys only `mode = "failback"` reads.
-const ONLY_FAILBACK: &[&str] = &[
-    "role",
-    "peer_urls",
-    "peer_username",
-    "peer_password_env",
-    "peer_password_file",
-    "peer_api_key_env",
-    "peer_api_key_file",
-    "peer_ca_file",
-    "peer_alias",
-    "alias_on_peer",
-    "peer_unreachable",
-    "caught_up_rounds",
-    "state_file",
-];
+/// Whether `key` (one of `kind = "elasticsearch"`'s keys) is one only
+/// `mode = "failback"` reads: the secondary's (`peer_*`) and the gate's.
+fn failback_only(key: &str) -> bool {
+    key.starts_with("peer_") || matches!(key, "role" | "alias_on_peer" | "caught_up_rounds" | "state_file")
+}
 
 /// The gate beside the primary cluster: what it compares this cluster with.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,9 +42,9 @@ pub struct FailbackConfig {
     pub state_file: Option<PathBuf>,
 }
 
-/// Refuses the failback keys in other modes.
-pub(super) fn refuse_keys(t: &Table, ok: &mut bool) {
-    for key in ONLY_FAILBACK {
+/// Refuses the failback keys among `keys` (the kind's) in other modes.
+pub(super) fn refuse_keys(t: &Table, keys: &[&str], ok: &mut bool) {
+    for key in keys.iter().filter(|k| failback_only(k)) {
         if t.has(key) {
             t.problem(key, "only used with mode = \"failback\"");
             *ok = false;

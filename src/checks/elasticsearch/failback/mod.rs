@@ -172,25 +172,15 @@ fn decide(
             peer: peer.as_ref().and_then(|p| p.checkpoints.get(index)),
         };
         o.measure_of(Fact::EsDrLocalRole, index, verdict::role_code(mine));
-        if let Role::Follower(f) = mine {
-            if let Some(s) = &f.stats {
-                o.measure_of(
-                    Fact::EsDrReseedLagOperations,
-                    index,
-                    verdict::lag(s, leaders.peer) as f64,
-                );
-            }
+        if let Some(s) = mine.progress() {
+            let lag = verdict::lag(s, leaders.peer) as f64;
+            o.measure_of(Fact::EsDrReseedLagOperations, index, lag);
         }
         if let Some(t) = theirs {
             o.measure_of(Fact::EsDrPeerRole, index, verdict::role_code(t));
-            if let Role::Follower(f) = t {
-                if let Some(s) = &f.stats {
-                    o.measure_of(
-                        Fact::EsDrPeerLagOperations,
-                        index,
-                        verdict::lag(s, leaders.local) as f64,
-                    );
-                }
+            if let Some(s) = t.progress() {
+                let lag = verdict::lag(s, leaders.local) as f64;
+                o.measure_of(Fact::EsDrPeerLagOperations, index, lag);
             }
         }
         let v = verdict::judge(fb, index, mine, theirs, leaders);

@@ -26,6 +26,16 @@ pub enum Role {
     Follower(Follow),
 }
 
+impl Role {
+    /// A follower's progress, when its shard tasks report it.
+    pub fn progress(&self) -> Option<&ccr::Progress> {
+        match self {
+            Role::Follower(f) => f.stats.as_ref(),
+            Role::Missing | Role::Leader => None,
+        }
+    }
+}
+
 /// A follower's task, as `_ccr/info` and `_ccr/stats` describe it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Follow {
