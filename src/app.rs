@@ -25,6 +25,9 @@ pub enum AppError {
     /// A check could not be built.
     #[error(transparent)]
     Check(#[from] checks::BuildError),
+    /// The fleet reader could not be set up.
+    #[error("fleet: {0}")]
+    Fleet(#[from] crate::fleet::FleetError),
     /// The listener could not be bound.
     #[error("cannot listen on {addr}: {source} (set [server] listen or HEALTHGATE__SERVER__LISTEN)")]
     Listen {
@@ -51,6 +54,7 @@ pub struct App {
     events: mpsc::Sender<Event>,
     events_rx: mpsc::Receiver<Event>,
     gates: Gates,
+    fleet: Option<crate::fleet::Poller>,
 }
 
 impl App {
@@ -93,6 +97,25 @@ impl App {
         };
         let (events, events_rx) = mpsc::channel(1024);
         let (reload_tx, reloads) = mpsc::channel(4);
+        let me = Arc::new(crate::fleet::Identity::new(
+            config.fleet.as_ref().and_then(|f| f.instance.as_deref()),
+        ));
+        let (fleet, fleet_view) = match &config.fleet {
+            Some(cfg) => {
+                let (poller, view) = crate::fleet::Poller::new(crate::fleet::PollerParts {
+                    cfg: cfg.clone(),
+                    me: me.clone(),
+                    listen: addr,
+                    aggregator: config.checks.is_empty(),
+                    snapshot: snapshot.clone(),
+                    events: events.clone(),
+                    metrics: metrics.clone(),
+                    codes: config.server.status_codes,
+                })?;
+                (Some(poller), Some(view))
+            }
+            None => (None, None),
+        };
         Ok(App {
             listener,
             addr,
@@ -106,6 +129,7 @@ impl App {
                 snapshot,
                 metrics,
                 gates: gates.clone(),
+                fleet: crate::fleet::FleetHandle { me, view: fleet_view },
                 details: DetailsPolicy {
                     mode: config.server.show_details,
                     token: config.server.details_token.clone(),
@@ -121,6 +145,7 @@ impl App {
             events,
             events_rx,
             gates,
+            fleet,
         })
     }
 
@@ -156,9 +181,11 @@ impl App {
             events_rx,
             agent,
             gates,
+            fleet,
             ..
         } = self;
         let publisher_task = tokio::spawn(publisher.run(events_rx));
+        let fleet_task = fleet.map(|poller| tokio::spawn(poller.run()));
         let supervisor = crate::reload::Supervisor::start(&config, built, events.clone(), gates);
         let reloader = tokio::spawn(crate::reload::serve(supervisor, reloads));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -177,6 +204,9 @@ impl App {
             // Only a bug gets here; exiting lets a supervisor restart us.
             reloader.abort();
             publisher_task.abort();
+            if let Some(t) = &fleet_task {
+                t.abort();
+            }
             return Err(std::io::Error::other("the probe thread stopped unexpectedly"));
         }
         let _ = events.send(Event::Drain).await;
@@ -185,6 +215,9 @@ impl App {
         let _ = stop_tx.send(());
         // Idle keep-alive connections close at once; a stuck client gets one second.
         server.await;
+        if let Some(t) = fleet_task {
+            t.abort();
+        }
         // Dropping the supervisor stops every check.
         reloader.abort();
         let _ = reloader.await;

@@ -14,6 +14,7 @@
 //! | [`secret`] | `Secret` (never printed) and `Redactor` (scrubs secrets from reasons) |
 //! | [`config`] | TOML/YAML + environment layering, validated into domain types; every error names its key; `kinds`, the registry of check kinds |
 //! | [`checks`] | the [`checks::Check`] trait, one module per kind (`elasticsearch`, `http`, `tcp`, `postgres`, `mysql`, `redis`, `memcached`, `dns`, `exec`), and `transport`: one vocabulary for transport failures |
+//! | [`fleet`] | the other sidecars: peers read in the background, the shared-outage guard, the regional answer (`/fleet`) |
 //! | [`reload`] | SIGHUP / `POST /admin/reload`: re-read the file, keep unchanged checks and their state |
 //! | [`scheduler`] | owns time: interval, timeout, jitter; one task per check, never two rounds at once |
 //! | [`health`] | per-check state: hysteresis (`rise`/`fall`), staleness, aggregation into an overall status |
@@ -36,6 +37,7 @@ pub mod app;
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod fleet;
 pub mod health;
 pub mod http;
 pub mod metrics;

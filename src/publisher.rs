@@ -50,6 +50,9 @@ pub enum Event {
     Drain,
     /// Enter (`Some`) or leave (`None`) maintenance.
     Maintenance(Option<Maintenance>),
+    /// The fleet guard's verdict: the shared checks failing on enough of the
+    /// fleet right now (sent by the fleet poller when it changes).
+    SharedOutages(Vec<SharedOutage>),
     /// A reloaded configuration: the new check list (ids already known keep their
     /// state) and presentation. Checks whose ids are gone disappear.
     Reconfigure {
@@ -60,6 +63,16 @@ pub enum Event {
     },
 }
 
+/// A shared check that the fleet finds failing on enough instances: while it
+/// also fails here, it counts as warn instead of failing the instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedOutage {
+    /// The check's name (the same name on every instance).
+    pub check: Arc<str>,
+    /// Why, for bodies and logs: `shared outage: elasticsearch failing on 4 of 5 instances`.
+    pub reason: Arc<str>,
+}
+
 /// Static facts about a check, fixed at build time.
 #[derive(Debug, Clone)]
 pub struct CheckInfo {
@@ -68,6 +81,8 @@ pub struct CheckInfo {
     pub name: Arc<str>,
     /// Critical or not.
     pub critical: bool,
+    /// `scope = "shared"`: the fleet guard may soften its failure.
+    pub shared: bool,
     /// `name:measurement` suffix.
     pub measurement: &'static str,
     /// `componentType`.
@@ -101,6 +116,7 @@ pub struct Publisher {
     overall: Option<Status>,
     draining: bool,
     maintenance: Option<Maintenance>,
+    outages: Vec<SharedOutage>,
     generation: u64,
     how: Presentation,
     redactor: Redactor,
@@ -127,6 +143,7 @@ impl Publisher {
             overall: None,
             draining: false,
             maintenance: None,
+            outages: Vec::new(),
             generation: 0,
             redactor,
             out: Arc::new(ArcSwap::from_pointee(Snapshot::build(0, Vec::new(), None, &how))),
@@ -246,6 +263,11 @@ impl Publisher {
                 self.maintenance = Some(m);
                 true
             }
+            Event::SharedOutages(outages) => {
+                let changed = outages != self.outages;
+                self.outages = outages;
+                changed
+            }
             Event::Reconfigure { checks, how } => {
                 self.reconfigure(checks, how);
                 true
@@ -324,7 +346,14 @@ impl Publisher {
         let now = Instant::now();
         let mut views = Vec::with_capacity(self.states.len());
         for (i, (state, info)) in self.states.iter().zip(&self.infos).enumerate() {
-            let (reported, output) = state.report(now);
+            let (reported, mut output) = state.report(now);
+            let shared_outage = (info.shared && info.critical && reported == State::Known(Status::Fail))
+                .then(|| self.outages.iter().find(|o| o.check == info.name))
+                .flatten()
+                .map(|o| o.reason.clone());
+            if let Some(why) = &shared_outage {
+                output = Arc::from(format!("{why}; {output}"));
+            }
             if reported != self.reported[i] {
                 let level_fail = reported == State::Known(Status::Fail);
                 if level_fail {
@@ -339,6 +368,7 @@ impl Publisher {
             views.push(CheckView {
                 name: info.name.clone(),
                 critical: info.critical,
+                shared: info.shared && info.critical,
                 state: reported,
                 output,
                 observed: last.and_then(|r| r.outcome.observed.clone()),
@@ -348,6 +378,7 @@ impl Publisher {
                 duration: last.map(|r| r.duration),
                 flapping: state.flapping(),
                 starting_warns: state.schedule.while_starting == Status::Warn && state.starting(now),
+                shared_outage,
             });
         }
         self.generation += 1;
@@ -388,6 +419,7 @@ mod tests {
                     targets: Vec::new(),
                     name: c.name.as_str().into(),
                     critical: true,
+                    shared: false,
                     measurement: "connectTime",
                     component_type: "component",
                     max_age: c.schedule.max_age,

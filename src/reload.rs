@@ -83,6 +83,7 @@ pub fn check_info(c: &CheckConfig, check: &dyn Check) -> CheckInfo {
     CheckInfo {
         name: c.name.as_str().into(),
         critical: c.critical,
+        shared: c.scope == crate::config::Scope::Shared,
         measurement: check.measurement(),
         component_type: check.component_type(),
         max_age: c.schedule.max_age,
@@ -109,6 +110,7 @@ struct Running {
 pub struct Supervisor {
     path: Option<PathBuf>,
     server: ServerConfig,
+    fleet: Option<crate::config::FleetConfig>,
     running: Vec<Running>,
     next_id: CheckId,
     events: mpsc::Sender<Event>,
@@ -149,6 +151,7 @@ impl Supervisor {
         Supervisor {
             path: config.path.clone(),
             server: config.server.clone(),
+            fleet: config.fleet.clone(),
             next_id: running.len() as CheckId,
             running,
             events,
@@ -228,6 +231,9 @@ impl Supervisor {
         let _ = self.events.send(Event::Reconfigure { checks, how }).await;
         for key in restart_only_changes(&self.server, &config.server) {
             tracing::warn!("reload: server.{key} changed; restart healthgate to apply it");
+        }
+        if self.fleet != config.fleet {
+            tracing::warn!("reload: [fleet] changed; restart healthgate to apply it (the running fleet settings stay)");
         }
         let done = Reloaded {
             kept,

@@ -14,7 +14,7 @@ use clap::{Arg, Command, CommandFactory};
 use clap_mangen::roff::{bold, italic, roman, Inline, Roff};
 
 use super::Cli;
-use crate::config::{ServerConfig, KINDS, SHARED_KEYS};
+use crate::config::{FleetConfig, ServerConfig, KINDS, SHARED_KEYS};
 
 const DESCRIPTION: &str = "\
 healthgate runs beside an application instance (or an Elasticsearch node) and checks, \
@@ -153,10 +153,11 @@ fn configuration(roff: &mut Roff) {
     section(roff, "[server]", keys(ServerConfig::KEYS));
     section(roff, "[server.status_codes]", keys(ServerConfig::STATUS_CODE_KEYS));
     section(roff, "[server.agent_replies]", keys(ServerConfig::AGENT_REPLY_KEYS));
+    section(roff, "[fleet]", keys(FleetConfig::KEYS));
     let schedule: Vec<&str> = SHARED_KEYS
         .iter()
         .copied()
-        .filter(|k| !matches!(*k, "name" | "kind" | "critical" | "max_age"))
+        .filter(|k| !matches!(*k, "name" | "kind" | "critical" | "scope" | "max_age"))
         .collect();
     section(
         roff,

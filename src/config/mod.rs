@@ -8,6 +8,7 @@
 //! error and cannot name array positions.
 
 mod fields;
+mod fleet;
 mod kinds;
 mod schedule;
 mod server;
@@ -16,6 +17,7 @@ mod source;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use fleet::{FleetConfig, Threshold};
 pub use kinds::{
     node_label, CheckKind, DnsConfig, Endpoint, EsAuth, EsConfig, EsMode, ExecConfig, FailbackConfig,
     HeaderValueSource, HttpConfig, HttpMethod, Kind, MemcachedConfig, MysqlConfig, PostgresConfig, RedisConfig, Role,
@@ -35,8 +37,10 @@ pub struct Config {
     pub path: Option<PathBuf>,
     /// The `[server]` section.
     pub server: ServerConfig,
-    /// The `[[checks]]`, in file order.
+    /// The `[[checks]]`, in file order (none for a regional aggregator).
     pub checks: Vec<CheckConfig>,
+    /// The `[fleet]` section, when this instance has peers.
+    pub fleet: Option<FleetConfig>,
     /// Every secret value the configuration loaded, for scrubbing output.
     pub redactor: Redactor,
 }
@@ -48,10 +52,23 @@ pub struct CheckConfig {
     pub name: String,
     /// A critical check failing makes the instance fail; a non-critical one only warns.
     pub critical: bool,
+    /// Whether a failure here may be a shared outage (the fleet guard).
+    pub scope: Scope,
     /// Timing.
     pub schedule: Schedule,
     /// What to check.
     pub kind: CheckKind,
+}
+
+/// Whose failure a check reports: this instance's alone, or possibly the
+/// whole fleet's (a dependency every instance shares, such as Elasticsearch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// A failure evicts this instance (the default).
+    Local,
+    /// A failure that most of the fleet shares degrades instead of evicting
+    /// (`[fleet]` guard).
+    Shared,
 }
 
 /// Everything wrong with a configuration, one problem per line.
@@ -87,6 +104,8 @@ impl Config {
         let mut redactor = Redactor::default();
         let root = Table::root(tree, &problems);
         let server = server::parse(root.table("server").as_ref(), &problems, &mut redactor);
+        let fleet_table = root.table("fleet");
+        let fleet = fleet_table.as_ref().and_then(fleet::parse);
         let defaults = root.table("defaults");
         let base = schedule::parse_defaults(defaults.as_ref());
         let mut checks = Vec::new();
@@ -101,7 +120,24 @@ impl Config {
                     }
                 }
             }
-            _ => problems.push("checks", "at least one [[checks]] entry is required"),
+            _ if fleet_table.is_some() => {}
+            _ => problems.push(
+                "checks",
+                "at least one [[checks]] entry is required (or a [fleet] section: a regional aggregator has no checks)",
+            ),
+        }
+        if fleet_table.is_none() {
+            for (i, c) in checks.iter().enumerate() {
+                if c.scope == Scope::Shared {
+                    problems.push(
+                        &format!("checks[{i}].scope"),
+                        &format!(
+                            "check \"{}\" is scope = \"shared\" but there is no [fleet] section: a shared outage is judged by asking the other sidecars (add [fleet] with peers or peers_dns, or use scope = \"local\")",
+                            c.name
+                        ),
+                    );
+                }
+            }
         }
         // Names are compared from the raw entries, so a duplicate is reported even
         // when the entry carrying it has other problems.
@@ -124,6 +160,7 @@ impl Config {
             path: None,
             server: server.expect("server parsed without problems"),
             checks,
+            fleet,
             redactor,
         })
     }
@@ -141,6 +178,17 @@ fn parse_check(t: &Table, base: schedule::Base, redactor: &mut Redactor) -> Opti
         }
     }
     let critical = t.bool("critical").unwrap_or(true);
+    let scope = match t.str("scope").as_deref() {
+        None | Some("local") => Scope::Local,
+        Some("shared") => Scope::Shared,
+        Some(other) => {
+            t.problem(
+                "scope",
+                &format!("invalid value \"{other}\" (expected local or shared)"),
+            );
+            Scope::Local
+        }
+    };
     let schedule = schedule::parse(t, base);
     let kind_word = t.required_str("kind");
     let kind = kind_word.as_deref().and_then(|word| {
@@ -156,6 +204,7 @@ fn parse_check(t: &Table, base: schedule::Base, redactor: &mut Redactor) -> Opti
     Some(CheckConfig {
         name: name?,
         critical,
+        scope,
         schedule: schedule?,
         kind: kind?,
     })

@@ -11,6 +11,7 @@
 mod admin;
 mod deadline;
 mod dr;
+mod fleet;
 mod health;
 pub mod probe;
 mod query;
@@ -93,6 +94,8 @@ pub struct AppState {
     pub details: DetailsPolicy,
     /// The failback gates (`/admin/dr`).
     pub gates: crate::checks::elasticsearch::failback::gate::Gates,
+    /// This instance's fleet identity and, with `[fleet]`, the fleet view.
+    pub fleet: crate::fleet::FleetHandle,
 }
 
 /// Every route: (methods and paths, what it answers). The manual page's
@@ -106,6 +109,14 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ),
     ("GET/HEAD /healthz/{check}, /readyz/{check}", "One check alone, with the same codes and formats."),
     ("GET /metrics", "Prometheus text format."),
+    (
+        "GET/HEAD /fleet",
+        "The regional answer ([fleet]): pass while at least fleet.min_healthy members serve by their own checks; members with state, age and address; ?format=text gives OK or FAIL (for Route 53).",
+    ),
+    (
+        "GET /fleet/self",
+        "What this instance tells its peers (format healthgate-fleet/1): its own verdict and each check's state, never a reason.",
+    ),
     (
         "GET/POST/DELETE /admin/maintenance",
         "Show, enter or leave a maintenance window (the admin bearer token, server.admin_token_env; off without one; see healthgate maint).",
@@ -140,6 +151,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz/{check}", get(health::one))
         .route("/livez", get(livez))
         .route("/metrics", get(metrics))
+        .route("/fleet", get(fleet::region))
+        .route("/fleet/self", get(fleet::own))
         .fallback(not_found)
         .layer(CatchPanicLayer::custom(PanicToError(state.metrics.clone())))
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), record))
@@ -155,6 +168,8 @@ const ROUTES: &[&str] = &[
     "/readyz/{check}",
     "/livez",
     "/metrics",
+    "/fleet",
+    "/fleet/self",
     "/admin/maintenance",
     "/admin/reload",
     "/admin/dr",

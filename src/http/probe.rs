@@ -1,5 +1,6 @@
 //! The probe fast path: `GET`/`HEAD` on `/healthz`, `/readyz` and `/livez`
-//! answered straight from the snapshot, before the router.
+//! answered straight from the snapshot, and `/fleet` (Route 53's probe of the
+//! region) from the fleet view, before the router.
 //!
 //! Load balancers, kubelets and Route 53 send nearly every request this process
 //! gets, so these three routes skip what the router costs per request (route
@@ -28,6 +29,7 @@ pub fn answer<B>(app: &AppState, req: &Request<B>) -> Option<(Answer, Instant)> 
         "/livez" => "/livez",
         "/healthz" => "/healthz",
         "/readyz" => "/readyz",
+        "/fleet" => "/fleet",
         _ => return None,
     };
     let started = Instant::now();
@@ -36,6 +38,8 @@ pub fn answer<B>(app: &AppState, req: &Request<B>) -> Option<(Answer, Instant)> 
     let answered = catch_unwind(AssertUnwindSafe(|| {
         if route == "/livez" {
             super::live()
+        } else if route == "/fleet" {
+            super::fleet::respond(app, req.uri(), req.headers())
         } else {
             super::health::respond(app, req.uri(), req.headers())
         }

@@ -10,11 +10,14 @@
 
 mod check;
 mod families;
+mod fleet;
 mod http;
 
 pub use check::CheckSeries;
 use check::{OUTCOMES, STATES};
 use families::FACT_FAMILIES;
+pub use fleet::FleetFigures;
+use fleet::FleetSeries;
 use http::HttpSeries;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -53,6 +56,7 @@ pub struct Metrics {
     es_expected_nodes: GaugeVec,
     facts: Vec<(Fact, GaugeVec)>,
     http: HttpSeries,
+    fleet: FleetSeries,
     runtime_tasks: IntGauge,
     /// Serialises scrapes (see [`Metrics::scrape_turn`]).
     scrapes: tokio::sync::Mutex<()>,
@@ -226,6 +230,7 @@ impl Metrics {
             &["check"],
         );
         let http = HttpSeries::declare(&mut r);
+        let fleet = FleetSeries::declare(&mut r);
         let runtime_tasks = IntGauge::new(
             "healthgate_runtime_alive_tasks",
             "Tasks alive in the runtime that runs the checks: flat in steady state, whatever the dependencies do.",
@@ -253,6 +258,7 @@ impl Metrics {
             es_expected_nodes,
             facts,
             http,
+            fleet,
             runtime_tasks,
             scrapes: tokio::sync::Mutex::new(()),
             checks_runtime: tokio::runtime::Handle::try_current().ok(),
@@ -375,6 +381,16 @@ impl Metrics {
     /// Sets whether a check flaps.
     pub fn record_flapping(&self, series: &CheckSeries, flapping: bool) {
         series.set_flapping(flapping);
+    }
+
+    /// Sets the fleet's series from one round of peer reads.
+    pub fn record_fleet(&self, figures: &FleetFigures) {
+        self.fleet.record(figures);
+    }
+
+    /// Counts one read of a peer.
+    pub fn record_fleet_read(&self, ok: bool) {
+        self.fleet.read(ok);
     }
 
     /// Counts a caught handler panic.

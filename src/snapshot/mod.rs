@@ -24,7 +24,7 @@ use crate::status::State;
 use crate::status::Status;
 
 use render::Subject;
-pub use render::{Format, HEALTH_JSON, TEXT};
+pub use render::{word, Format, HEALTH_JSON, TEXT};
 
 /// One check as published.
 #[derive(Debug, Clone)]
@@ -33,6 +33,8 @@ pub struct CheckView {
     pub name: Arc<str>,
     /// Whether it decides the overall status.
     pub critical: bool,
+    /// Critical with `scope = "shared"`: the fleet compares it across instances.
+    pub shared: bool,
     /// After hysteresis and staleness.
     pub state: State,
     /// The reason (a detail: hidden unless details are shown).
@@ -52,6 +54,16 @@ pub struct CheckView {
     /// In its start period with `while_starting = "warn"`: counts as a
     /// non-critical check in the aggregate until it is ready.
     pub starting_warns: bool,
+    /// A shared check failing here and on enough of the fleet (the fleet
+    /// guard): counts as warn in the aggregate; the text says why.
+    pub shared_outage: Option<Arc<str>>,
+}
+
+impl CheckView {
+    /// Whether its failure fails the aggregate.
+    fn decides(&self) -> bool {
+        self.critical && !self.starting_warns && self.shared_outage.is_none()
+    }
 }
 
 /// A ready-to-send answer.
@@ -113,6 +125,9 @@ pub struct Snapshot {
     pub generation: u64,
     /// Aggregate of the checks (before overrides).
     pub checks_status: Status,
+    /// Aggregate of the checks with the fleet guard ignored: this instance's
+    /// own verdict, which its peers and `/fleet` count.
+    pub raw_status: Status,
     /// Set while draining.
     pub override_: Option<Override>,
     /// Checks in configuration order.
@@ -138,13 +153,15 @@ impl Snapshot {
     /// Builds a snapshot and renders its answers.
     pub fn build(generation: u64, checks: Vec<CheckView>, override_: Option<Override>, how: &Presentation) -> Snapshot {
         let codes = how.codes;
-        let checks_status = crate::health::aggregate(checks.iter().map(|c| (c.critical && !c.starting_warns, c.state)));
+        let checks_status = crate::health::aggregate(checks.iter().map(|c| (c.decides(), c.state)));
+        let raw_status = crate::health::aggregate(checks.iter().map(|c| (c.critical && !c.starting_warns, c.state)));
         let refs: Vec<&CheckView> = checks.iter().collect();
         let agent_line = render::agent_line(&refs, override_.as_ref(), &how.agent);
         Snapshot {
             agent_line,
             generation,
             checks_status,
+            raw_status,
             override_,
             checks,
             codes,
@@ -160,6 +177,12 @@ impl Snapshot {
         } else {
             self.checks_status
         }
+    }
+
+    /// Whether this instance serves by its own checks (the guard ignored):
+    /// what its fleet counts.
+    pub fn serving(&self) -> bool {
+        self.override_.is_none() && self.raw_status != Status::Fail
     }
 
     /// The maintenance window in force, if any.

@@ -50,7 +50,7 @@ fn overall(checks: &[&CheckView], ov: Option<&Override>, subject: Subject) -> St
         aggregate(
             checks
                 .iter()
-                .map(|c| ((c.critical && !c.starting_warns) || subject == Subject::Alone, c.state)),
+                .map(|c| (c.decides() || subject == Subject::Alone, c.state)),
         )
     }
 }
@@ -89,7 +89,7 @@ pub(super) fn prepare(
 /// status code. Other answers start with `FAIL`, `DRAINING` or `MAINT`; the
 /// status follows as a second word when the first does not already say it
 /// (`OK warn`, `FAIL warn`).
-pub(super) fn word(status: Status, ov: Option<&Override>, code: u16) -> String {
+pub fn word(status: Status, ov: Option<&Override>, code: u16) -> String {
     let served = (200..300).contains(&code);
     let first = match (served, ov) {
         (true, _) => "OK",
@@ -122,6 +122,14 @@ fn override_text(ov: &Override) -> String {
     }
 }
 
+/// The aggregate's `output` when the fleet guard keeps this instance serving:
+/// the checks in a shared outage and why (shown whatever the details policy:
+/// it names checks and counts instances, nothing more).
+fn shared_outages(checks: &[&CheckView]) -> Option<String> {
+    let texts: Vec<&str> = checks.iter().filter_map(|c| c.shared_outage.as_deref()).collect();
+    (!texts.is_empty()).then(|| texts.join("; "))
+}
+
 /// One short printable ASCII line for the agent protocol (HAProxy shows it in
 /// its stats and logs).
 fn agent_reason(text: &str) -> String {
@@ -147,7 +155,7 @@ pub(super) fn agent_line(checks: &[&CheckView], ov: Option<&Override>, replies: 
                 let why = checks
                     .iter()
                     .find(|c| {
-                        c.critical && c.state != State::Known(Status::Pass) && c.state != State::Known(Status::Warn)
+                        c.decides() && c.state != State::Known(Status::Pass) && c.state != State::Known(Status::Warn)
                     })
                     .map(|c| format!("{}: {}", c.name, c.output))
                     .unwrap_or_default();
@@ -165,7 +173,7 @@ pub(super) fn render_health(checks: &[&CheckView], ov: Option<&Override>, status
         version: "1",
         release_id: env!("CARGO_PKG_VERSION"),
         service_id: "healthgate",
-        output: ov.map(override_text),
+        output: ov.map(override_text).or_else(|| shared_outages(checks)),
         checks: Checks { checks, details },
     };
     // Written straight from borrowed fields into one buffer sized from the check

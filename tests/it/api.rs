@@ -43,6 +43,15 @@ fn view(name: &str, critical: bool, state: State, output: &str) -> CheckView {
         duration: Some(Duration::from_millis(3)),
         flapping: false,
         starting_warns: false,
+        shared: false,
+        shared_outage: None,
+    }
+}
+
+fn no_fleet() -> healthgate::fleet::FleetHandle {
+    healthgate::fleet::FleetHandle {
+        me: Arc::new(healthgate::fleet::Identity::new(Some("test"))),
+        view: None,
     }
 }
 
@@ -56,6 +65,7 @@ fn state(checks: Vec<CheckView>, ov: Option<Override>, mode: ShowDetails) -> App
             token: Some(Secret::new("details-token")),
         },
         gates: Default::default(),
+        fleet: no_fleet(),
     }
 }
 
@@ -275,6 +285,7 @@ async fn custom_status_codes() {
             token: None,
         },
         gates: Default::default(),
+        fleet: no_fleet(),
     };
     assert_eq!(call(&app, Method::GET, "/healthz", &[]).await.0, 429);
     assert_eq!(call(&app, Method::GET, "/healthz/cache", &[]).await.0, 500);
@@ -355,4 +366,41 @@ async fn router_serves_every_listed_endpoint() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn a_shared_outage_serves_as_warn_in_every_format_and_says_why() {
+    let mut es = view(
+        "es",
+        true,
+        State::Known(Status::Fail),
+        "shared outage: es failing on 4 of 5 instances; cluster is red",
+    );
+    es.shared = true;
+    es.shared_outage = Some("shared outage: es failing on 4 of 5 instances".into());
+    let app = state(
+        vec![es, view("app", true, State::Known(Status::Pass), "ok")],
+        None,
+        ShowDetails::Never,
+    );
+    let (code, _, body) = call(&app, Method::GET, "/healthz", &[]).await;
+    assert_eq!(code, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["status"], "warn");
+    // Shown with details off: it names a check and counts instances, nothing more.
+    assert_eq!(v["output"], "shared outage: es failing on 4 of 5 instances");
+    assert_eq!(
+        call(&app, Method::GET, "/healthz?format=text", &[]).await.2,
+        "OK warn\n"
+    );
+    assert_eq!(&app.snapshot.load().agent_line[..], b"up ready 50%\n");
+    // The check alone still says what it is; the fleet sees the raw verdict.
+    assert_eq!(call(&app, Method::GET, "/healthz/es", &[]).await.0, 503);
+    assert!(!app.snapshot.load().serving());
+    let (code, _, own) = call(&app, Method::GET, "/fleet/self", &[]).await;
+    assert_eq!(code, 200);
+    assert!(
+        own.contains(r#""serving":false"#) && own.contains(r#""es":"fail""#),
+        "{own}"
+    );
 }

@@ -21,6 +21,8 @@ mod elasticsearch;
 mod es_modes;
 mod failback;
 mod faults;
+mod fleet;
+mod fleet_haproxy;
 mod grafana;
 mod haproxy;
 mod hostile;

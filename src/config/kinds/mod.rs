@@ -46,6 +46,7 @@ pub const SHARED_KEYS: &[&str] = &[
     "name",
     "kind",
     "critical",
+    "scope",
     "interval",
     "timeout",
     "jitter",

@@ -40,7 +40,12 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Starts a proxy to `upstream` on a free loopback port, passing traffic.
     pub async fn start(upstream: SocketAddr) -> FaultProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on("127.0.0.1:0".parse().unwrap(), upstream).await
+    }
+
+    /// Starts a proxy to `upstream` listening on `bind` (any 127.x.y.z address).
+    pub async fn start_on(bind: SocketAddr, upstream: SocketAddr) -> FaultProxy {
+        let listener = TcpListener::bind(bind).await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let (fault, rx) = watch::channel(Fault::Pass);
         let task = tokio::spawn(accept_loop(listener, upstream, rx));

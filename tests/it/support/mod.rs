@@ -6,6 +6,7 @@
 pub mod alertmanager;
 pub mod app;
 pub mod binary;
+pub mod dnsmasq;
 pub mod fault;
 pub mod haproxy;
 pub mod mariadb;
