@@ -194,6 +194,18 @@ pub fn warnings(c: &Config) -> Vec<String> {
                 ));
             }
         }
+        if ch.scope == crate::config::Scope::Shared && !ch.critical {
+            out.push(format!(
+                "check {}: scope = \"shared\" on a non-critical check does nothing (its failure only warns already)",
+                ch.name
+            ));
+        }
+    }
+    if c.fleet.as_ref().is_some_and(|f| f.guard)
+        && !c.checks.is_empty()
+        && !c.checks.iter().any(|ch| ch.scope == crate::config::Scope::Shared)
+    {
+        out.push("[fleet] guard is on but no check has scope = \"shared\": it has nothing to guard (the regional answer works regardless)".into());
     }
     out
 }
@@ -213,15 +225,41 @@ pub fn summary(c: &Config) -> String {
         let s = ch.schedule;
         let target = ch.kind.summary();
         out.push_str(&format!(
-            "check {} [{}{}]: {target}; every {}, timeout {}, rise {}, fall {}, max_age {}\n",
+            "check {} [{}{}{}]: {target}; every {}, timeout {}, rise {}, fall {}, max_age {}\n",
             ch.name,
             ch.kind.name(),
             if ch.critical { "" } else { ", non-critical" },
+            if ch.scope == crate::config::Scope::Shared {
+                ", shared"
+            } else {
+                ""
+            },
             humantime::format_duration(s.interval),
             humantime::format_duration(s.timeout),
             s.rise,
             s.fall,
             humantime::format_duration(s.max_age),
+        ));
+    }
+    if let Some(f) = &c.fleet {
+        let mut peers = vec![format!("{} listed", f.peers.len())];
+        if let Some((name, port)) = &f.peers_dns {
+            peers.push(format!(
+                "every address of {name}:{port} (every {})",
+                humantime::format_duration(f.resolve_interval)
+            ));
+        }
+        out.push_str(&format!(
+            "fleet{}: peers {}; every {}, timeout {}, {} per round; guard {} (quorum {}%, min_peers {}); /fleet passes with {} members serving\n",
+            if c.checks.is_empty() { " (regional aggregator: reads every member)" } else { "" },
+            peers.join(" and "),
+            humantime::format_duration(f.interval),
+            humantime::format_duration(f.timeout),
+            if c.checks.is_empty() { "all".to_string() } else { f.sample.to_string() },
+            if f.guard { "on" } else { "off" },
+            f.shared_quorum,
+            f.min_peers,
+            f.min_healthy,
         ));
     }
     out

@@ -307,3 +307,33 @@ async fn no_fleet_means_a_clear_404_and_shared_needs_a_fleet() {
         "{err}"
     );
 }
+
+#[test]
+fn check_config_describes_the_fleet_and_warns_about_a_guard_with_nothing_to_guard() {
+    let cfg = healthgate::config::Config::from_toml_str(
+        "[fleet]\npeers_dns = \"sidecars.test:9898\"\n[[checks]]\nname = \"app\"\nkind = \"tcp\"\naddress = \"127.0.0.1:1\"\n",
+    )
+    .unwrap();
+    let summary = healthgate::cli::summary(&cfg);
+    assert!(summary.contains("every address of sidecars.test:9898"), "{summary}");
+    assert!(
+        summary.contains("16 per round; guard on (quorum 50%, min_peers 2)"),
+        "{summary}"
+    );
+    let warnings = healthgate::cli::warnings(&cfg).join("\n");
+    assert!(warnings.contains("nothing to guard"), "{warnings}");
+    let bad = healthgate::config::Config::from_toml_str(
+        "[fleet]\npeers = [\"https://a:1\", \"a\"]\ntimeout = \"3s\"\nshared_quorum = \"150%\"\nbogus = 1\n",
+    )
+    .unwrap_err()
+    .to_string();
+    for needle in [
+        "fleet.peers[0]: unsupported scheme \"https\"",
+        "fleet.peers[1]: invalid peer \"a\"",
+        "fleet.timeout: must be shorter than interval",
+        "fleet.shared_quorum",
+        "fleet.bogus",
+    ] {
+        assert!(bad.contains(needle), "{needle} missing from:\n{bad}");
+    }
+}
