@@ -84,11 +84,6 @@ fn fleet_toml(fleet: &str) -> String {
     format!("[fleet]\ninterval = \"1s\"\ntimeout = \"500ms\"\n{fleet}\n")
 }
 
-async fn fleet_json(app: &TestApp) -> serde_json::Value {
-    let a = app.get("/fleet").await;
-    serde_json::from_str(&a.body).unwrap_or_else(|e| panic!("{e}: {}", a.body))
-}
-
 fn member<'a>(v: &'a serde_json::Value, address: &str) -> &'a serde_json::Value {
     v["members"]
         .as_array()
@@ -98,17 +93,14 @@ fn member<'a>(v: &'a serde_json::Value, address: &str) -> &'a serde_json::Value 
         .unwrap_or_else(|| panic!("no member {address} in {v}"))
 }
 
-/// Waits until `pred` holds for `/fleet`'s JSON.
+/// Waits until `pred` holds for `/fleet`'s JSON (through `TestApp::wait_for`).
 async fn wait_fleet(app: &TestApp, within: Duration, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-    let t0 = Instant::now();
-    loop {
-        let v = fleet_json(app).await;
-        if pred(&v) {
-            return v;
-        }
-        assert!(t0.elapsed() < within, "/fleet not as expected within {within:?}: {v}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let a = app
+        .wait_for("/fleet", within, |a| {
+            serde_json::from_str::<serde_json::Value>(&a.body).is_ok_and(|v| pred(&v))
+        })
+        .await;
+    serde_json::from_str(&a.body).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -99,14 +99,10 @@ impl Fleet {
 
     async fn wait_region(&self, want: &str, within: Duration) -> Duration {
         let t0 = Instant::now();
-        loop {
-            let got = self.region().await;
-            if got.starts_with(want) {
-                return t0.elapsed();
-            }
-            assert!(t0.elapsed() < within, "/fleet is {got:?}, not {want} within {within:?}");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        self.sidecars[0]
+            .wait_for("/fleet?format=text", within, |a| a.body.starts_with(want))
+            .await;
+        t0.elapsed()
     }
 
     /// Waits until every sidecar's own Elasticsearch check reports fail.
