@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -115,9 +116,10 @@ def peak_rss_kib(pid):
     return total
 
 
-def wrk(url, seconds, connections=64):
+def wrk(url, seconds, connections=64, headers=()):
+    extra = [arg for h in headers for arg in ("-H", h)]
     out = subprocess.run(
-        ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, url],
         capture_output=True, text=True, timeout=seconds + 30,
     ).stdout
     def num(pattern, scale=1.0):
@@ -159,14 +161,16 @@ def alternate(entries, rounds, slice_secs):
     over its slices. This VM's speed drifts by 20 % between minutes, and back-to-back
     10 s runs put all of one server's load in one stretch of it; taking turns every
     few seconds spreads the drift over every server alike, so their ratio is the
-    servers' and not the minute's. `entries`: (name, pid, url). p50/p99 are the
-    medians of the slices' percentiles, max the largest."""
-    acc = {name: {"requests": 0, "user": 0.0, "sys": 0.0, "p50": [], "p99": [], "max_us": 0.0,
-                  "non2xx": 0, "errors": 0, "bytes": 0.0} for name, _, _ in entries}
+    servers' and not the minute's. `entries`: (name, pid, url) or (name, pid, url,
+    headers). p50/p99 are the medians of the slices' percentiles, max the largest."""
+    acc = {e[0]: {"requests": 0, "user": 0.0, "sys": 0.0, "p50": [], "p99": [], "max_us": 0.0,
+                  "non2xx": 0, "errors": 0, "bytes": 0.0} for e in entries}
     for _ in range(rounds):
-        for name, pid, url in entries:
+        for entry in entries:
+            name, pid, url = entry[:3]
+            headers = entry[3] if len(entry) > 3 else ()
             u0, s0 = cpu_split(pid)
-            r = wrk(url, slice_secs)
+            r = wrk(url, slice_secs, headers=headers)
             u1, s1 = cpu_split(pid)
             a = acc[name]
             a["requests"] += r["requests"]
@@ -290,4 +294,58 @@ def soak_config(tmp, port, es_url):
     path = os.path.join(tmp, "soak.toml")
     with open(path, "w") as f:
         f.write("\n".join(text))
+    return path
+
+
+# The fleet benchmarks' peers: one nginx on 1,000 loopback addresses.
+PEERS = [f"127.0.{4 + i // 250}.{1 + i % 250}" for i in range(1000)]
+
+
+def fleet_json(url):
+    try:
+        return json.load(urllib.request.urlopen(url, timeout=5))
+    except urllib.error.HTTPError as e:  # 503 while below quorum: the body says why
+        return json.load(e)
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def peers_nginx(tmp, port, addresses):
+    listens = "\n".join(f"        listen {a}:{port};" for a in addresses)
+    body = ('{\\"format\\":\\"healthgate-fleet/1\\",\\"id\\":\\"$server_addr\\",\\"instance\\":\\"$server_addr\\",'
+            '\\"serving\\":true,\\"status\\":\\"pass\\",\\"age_ms\\":100,\\"checks\\":{\\"es\\":\\"pass\\",\\"app\\":\\"pass\\"}}')
+    conf = f"""user root;
+worker_processes 1;
+worker_rlimit_nofile 8192;
+pid {tmp}/peers.pid;
+error_log {tmp}/peers-error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    keepalive_requests 100000;
+    keepalive_timeout 60s;
+    client_body_temp_path {tmp}/b; proxy_temp_path {tmp}/p; fastcgi_temp_path {tmp}/f;
+    uwsgi_temp_path {tmp}/u; scgi_temp_path {tmp}/s;
+    server {{
+{listens}
+        location = /fleet/self {{ default_type application/json; return 200 "{body}"; }}
+    }}
+}}
+"""
+    path = os.path.join(tmp, "peers.conf")
+    with open(path, "w") as f:
+        f.write(conf)
+    return path
+
+
+def with_fleet(path, peers, port):
+    with open(path, "a") as f:
+        f.write("\n[fleet]\ninterval = \"2s\"\ntimeout = \"1s\"\n")
+        f.write("peers = [" + ", ".join(f'"{p}:{port}"' for p in peers) + "]\n")
     return path

@@ -25,6 +25,9 @@ pub enum AppError {
     /// A check could not be built.
     #[error(transparent)]
     Check(#[from] checks::BuildError),
+    /// A webhook could not be set up.
+    #[error(transparent)]
+    Notify(#[from] crate::notify::NotifyError),
     /// The fleet reader could not be set up.
     #[error("fleet: {0}")]
     Fleet(#[from] crate::fleet::FleetError),
@@ -55,6 +58,7 @@ pub struct App {
     events_rx: mpsc::Receiver<Event>,
     gates: Gates,
     fleet: Option<crate::fleet::Poller>,
+    notifiers: Vec<crate::notify::Notifier>,
 }
 
 impl App {
@@ -78,7 +82,18 @@ impl App {
             codes: config.server.status_codes,
             agent: config.server.agent_replies.clone(),
         };
-        let (publisher, snapshot) = Publisher::new(&parts, how, config.redactor.clone(), metrics.clone());
+        let (mut publisher, snapshot) = Publisher::new(&parts, how, config.redactor.clone(), metrics.clone());
+        if let Some(path) = &config.history.file {
+            match crate::history::file::load(path, crate::history::unix_ms(std::time::SystemTime::now())) {
+                Ok(saved) => publisher.restore_history(saved),
+                Err(e) => tracing::warn!(error = %e, "history file not used"),
+            }
+        }
+        let me = Arc::new(crate::fleet::Identity::new(
+            config.fleet.as_ref().and_then(|f| f.instance.as_deref()),
+        ));
+        let (outbox, notifiers) = crate::notify::build(&config.notify, &me.instance, &metrics)?;
+        publisher.set_outbox(outbox);
         let addr = config.server.listen;
         let listener = TcpListener::bind(addr)
             .await
@@ -97,9 +112,6 @@ impl App {
         };
         let (events, events_rx) = mpsc::channel(1024);
         let (reload_tx, reloads) = mpsc::channel(4);
-        let me = Arc::new(crate::fleet::Identity::new(
-            config.fleet.as_ref().and_then(|f| f.instance.as_deref()),
-        ));
         let (fleet, fleet_view) = match &config.fleet {
             Some(cfg) => {
                 let (poller, view) = crate::fleet::Poller::new(crate::fleet::PollerParts {
@@ -130,6 +142,7 @@ impl App {
                 metrics,
                 gates: gates.clone(),
                 fleet: crate::fleet::FleetHandle { me, view: fleet_view },
+                pages: Default::default(),
                 details: DetailsPolicy {
                     mode: config.server.show_details,
                     token: config.server.details_token.clone(),
@@ -146,6 +159,7 @@ impl App {
             events_rx,
             gates,
             fleet,
+            notifiers,
         })
     }
 
@@ -182,9 +196,18 @@ impl App {
             agent,
             gates,
             fleet,
+            notifiers,
             ..
         } = self;
         let publisher_task = tokio::spawn(publisher.run(events_rx));
+        let notify_tasks: Vec<_> = notifiers.into_iter().map(|n| tokio::spawn(n.run())).collect();
+        let saver = config
+            .history
+            .file
+            .clone()
+            .map(|path| crate::persist::Saver::new(path, state.snapshot.clone()));
+        let snapshot = state.snapshot.clone();
+        let saver_task = saver.map(|s| tokio::spawn(s.run(config.history.save_interval)));
         let fleet_task = fleet.map(|poller| tokio::spawn(poller.run()));
         let supervisor = crate::reload::Supervisor::start(&config, built, events.clone(), gates);
         let reloader = tokio::spawn(crate::reload::serve(supervisor, reloads));
@@ -204,6 +227,9 @@ impl App {
             // Only a bug gets here; exiting lets a supervisor restart us.
             reloader.abort();
             publisher_task.abort();
+            for t in &notify_tasks {
+                t.abort();
+            }
             if let Some(t) = &fleet_task {
                 t.abort();
             }
@@ -223,6 +249,15 @@ impl App {
         let _ = reloader.await;
         drop(events);
         publisher_task.abort();
+        for t in notify_tasks {
+            t.abort();
+        }
+        if let Some(t) = saver_task {
+            t.abort();
+            if let Some(path) = config.history.file.clone() {
+                crate::persist::Saver::new(path, snapshot).save().await;
+            }
+        }
         tracing::info!("stopped");
         Ok(())
     }

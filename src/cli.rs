@@ -262,6 +262,31 @@ pub fn summary(c: &Config) -> String {
             f.min_healthy,
         ));
     }
+    for n in &c.notify {
+        let on: Vec<&str> = n.on.iter().map(|s| s.as_str()).collect();
+        out.push_str(&format!(
+            "notify {}: {}, on {}{}; at most one event per check every {}; {} attempts, {} timeout each{} (the URL is a secret: not shown)\n",
+            n.name,
+            match n.format {
+                crate::config::NotifyFormat::Json => "json",
+                crate::config::NotifyFormat::Slack => "slack",
+            },
+            on.join(", "),
+            if n.send_resolved { " and resolved" } else { "" },
+            humantime::format_duration(n.min_interval),
+            n.max_attempts,
+            humantime::format_duration(n.timeout),
+            if n.signing_secret.is_some() { ", signed" } else { "" },
+        ));
+    }
+    match &c.history.file {
+        Some(f) => out.push_str(&format!(
+            "history: kept in {} (saved every {} while it changes, and at shutdown)\n",
+            f.display(),
+            humantime::format_duration(c.history.save_interval)
+        )),
+        None => out.push_str("history: in memory only (lost on restart; set [history] file to keep it)\n"),
+    }
     out
 }
 

@@ -19,8 +19,12 @@
 //! | [`scheduler`] | owns time: interval, timeout, jitter; one task per check, never two rounds at once |
 //! | [`health`] | per-check state: hysteresis (`rise`/`fall`), staleness, aggregation into an overall status |
 //! | [`snapshot`] | the immutable published state and its pre-rendered response bodies |
+//! | [`history`] | per check: time-slotted aggregates over 24 hours and the last 100 transitions, in fixed memory; the `[history] file` format |
+//! | [`page`] | the status page and badges: pure renders of a snapshot (maud, inline SVG, a CSP by hash) |
+//! | [`persist`] | the task that saves the histories to `[history] file` |
+//! | [`notify`] | webhooks on transitions (`[[notify]]`): bounded queues, per-check intervals, retries with backoff, Standard Webhooks headers |
 //! | [`publisher`] | the single writer: folds results into state, publishes snapshots, updates metrics |
-//! | [`http`] | the axum router (`/healthz`, `/readyz`, `/livez`, `/metrics`, `/admin`; handlers only read), the probe fast path, and the probe thread that serves it |
+//! | [`http`] | the axum router (`/healthz`, `/readyz`, `/livez`, `/metrics`, `/fleet`, `/status`, `/history`, badges, `/admin`; handlers only read), gzip negotiation, the probe fast path, and the probe thread that serves it |
 //! | [`agent`] | the HAProxy agent-check listener: one pre-rendered line per connection |
 //! | [`metrics`] | one struct owning a Prometheus registry with bounded labels |
 //! | [`telemetry`] | tracing subscriber setup (text or JSON) |
@@ -39,8 +43,12 @@ pub mod cli;
 pub mod config;
 pub mod fleet;
 pub mod health;
+pub mod history;
 pub mod http;
 pub mod metrics;
+pub mod notify;
+pub mod page;
+pub mod persist;
 pub mod publisher;
 pub mod reload;
 pub mod scheduler;

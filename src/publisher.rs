@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 use crate::config::CheckConfig;
 use crate::health::{CheckState, Record};
+use crate::history::{unix_ms, CheckHistory};
 use crate::metrics::{CheckSeries, Metrics};
 use crate::secret::Redactor;
 use crate::snapshot::{CheckView, Maintenance, Override, Presentation, SharedSnapshot, Snapshot};
@@ -79,6 +80,8 @@ pub struct CheckInfo {
     /// Name (shared with every snapshot: a publication copies a pointer, not
     /// 1,000 strings).
     pub name: Arc<str>,
+    /// The `kind` word.
+    pub kind: &'static str,
     /// Critical or not.
     pub critical: bool,
     /// `scope = "shared"`: the fleet guard may soften its failure.
@@ -112,11 +115,14 @@ pub struct Publisher {
     infos: Vec<CheckInfo>,
     states: Vec<CheckState>,
     series: Vec<CheckSeries>,
+    histories: Vec<Arc<CheckHistory>>,
     reported: Vec<State>,
     overall: Option<Status>,
     draining: bool,
     maintenance: Option<Maintenance>,
     outages: Vec<SharedOutage>,
+    changes: Vec<crate::notify::Change>,
+    outbox: crate::notify::Outbox,
     generation: u64,
     how: Presentation,
     redactor: Redactor,
@@ -134,7 +140,9 @@ impl Publisher {
     ) -> (Publisher, SharedSnapshot) {
         let infos: Vec<CheckInfo> = checks.iter().map(|(_, i)| i.clone()).collect();
         let series = infos.iter().map(|i| declare(&metrics, i)).collect();
+        let now = unix_ms(std::time::SystemTime::now());
         let mut p = Publisher {
+            histories: infos.iter().map(|_| Arc::new(CheckHistory::new(now))).collect(),
             ids: (0..infos.len() as CheckId).collect(),
             states: checks.iter().map(|(c, _)| CheckState::new(c.schedule)).collect(),
             series,
@@ -144,6 +152,8 @@ impl Publisher {
             draining: false,
             maintenance: None,
             outages: Vec::new(),
+            changes: Vec::new(),
+            outbox: crate::notify::Outbox::default(),
             generation: 0,
             redactor,
             out: Arc::new(ArcSwap::from_pointee(Snapshot::build(0, Vec::new(), None, &how))),
@@ -153,6 +163,33 @@ impl Publisher {
         p.publish();
         let out = p.out.clone();
         (p, out)
+    }
+
+    /// Takes over histories read back from `[history] file`: each check whose
+    /// name and kind match gets its own back.
+    pub fn restore_history(&mut self, mut saved: std::collections::HashMap<String, (String, CheckHistory)>) {
+        let mut restored = 0;
+        for (info, h) in self.infos.iter().zip(&mut self.histories) {
+            if let Some((kind, history)) = saved.remove(&*info.name) {
+                if kind == info.kind {
+                    *h = Arc::new(history);
+                    restored += 1;
+                }
+            }
+        }
+        if restored > 0 || !saved.is_empty() {
+            tracing::info!(
+                restored,
+                dropped = saved.len(),
+                "history read back from the history file"
+            );
+        }
+        self.publish();
+    }
+
+    /// Hands every reported-state change to these webhooks from now on.
+    pub fn set_outbox(&mut self, outbox: crate::notify::Outbox) {
+        self.outbox = outbox;
     }
 
     /// Applies events until the channel closes.
@@ -233,6 +270,10 @@ impl Publisher {
                 let was_flapping = state.flapping();
                 state.record(record);
                 let rec = state.last.as_ref().expect("just recorded");
+                let (at, reported) = (unix_ms(rec.at), state.state(Instant::now()));
+                let history = Arc::make_mut(&mut self.histories[index]);
+                history.observe(at, reported);
+                history.run(at, reported, rec.duration);
                 self.metrics.record_run(
                     &mut self.series[index],
                     &rec.outcome,
@@ -287,18 +328,22 @@ impl Publisher {
         let mut infos = Vec::with_capacity(checks.len());
         let mut states = Vec::with_capacity(checks.len());
         let mut series = Vec::with_capacity(checks.len());
+        let mut histories = Vec::with_capacity(checks.len());
         let mut reported = Vec::with_capacity(checks.len());
+        let now = unix_ms(std::time::SystemTime::now());
         let mut old_series: Vec<Option<CheckSeries>> = std::mem::take(&mut self.series).into_iter().map(Some).collect();
         for (id, info, schedule) in checks {
             match self.ids.iter().position(|&i| i == id) {
                 Some(old) => {
                     states.push(self.states[old].clone());
                     series.push(old_series[old].take().expect("ids are unique"));
+                    histories.push(self.histories[old].clone());
                     reported.push(self.reported[old]);
                 }
                 None => {
                     series.push(declare(&self.metrics, &info));
                     states.push(CheckState::new(schedule));
+                    histories.push(Arc::new(CheckHistory::new(now)));
                     reported.push(State::Unknown);
                 }
             }
@@ -314,6 +359,7 @@ impl Publisher {
         self.infos = infos;
         self.states = states;
         self.series = series;
+        self.histories = histories;
         self.reported = reported;
         self.how = how;
     }
@@ -344,6 +390,7 @@ impl Publisher {
     /// Builds and swaps in a new snapshot, logging what changed.
     fn publish(&mut self) {
         let now = Instant::now();
+        let wall = unix_ms(std::time::SystemTime::now());
         let mut views = Vec::with_capacity(self.states.len());
         for (i, (state, info)) in self.states.iter().zip(&self.infos).enumerate() {
             let (reported, mut output) = state.report(now);
@@ -362,11 +409,25 @@ impl Publisher {
                     tracing::info!(check = %info.name, from = self.reported[i].as_str(), to = reported.as_str(), reason = %output, "check state changed");
                 }
                 self.metrics.record_transition(&mut self.series[i], reported);
+                let history = Arc::make_mut(&mut self.histories[i]);
+                history.observe(wall, reported);
+                history.transition(wall, self.reported[i], reported, &output);
+                self.changes.push(crate::notify::Change {
+                    check: info.name.clone(),
+                    critical: info.critical,
+                    from: self.reported[i],
+                    to: reported,
+                    reason: output.clone(),
+                    at: wall,
+                    // Set once the new snapshot's status is known.
+                    status: Status::Fail,
+                });
                 self.reported[i] = reported;
             }
             let last = state.last.as_ref();
             views.push(CheckView {
                 name: info.name.clone(),
+                kind: info.kind,
                 critical: info.critical,
                 shared: info.shared && info.critical,
                 state: reported,
@@ -379,6 +440,7 @@ impl Publisher {
                 flapping: state.flapping(),
                 starting_warns: state.schedule.while_starting == Status::Warn && state.starting(now),
                 shared_outage,
+                history: self.histories[i].clone(),
             });
         }
         self.generation += 1;
@@ -394,6 +456,13 @@ impl Publisher {
             self.overall = Some(status);
         }
         self.metrics.record_overall(status.as_str(), snap.draining());
+        if !self.changes.is_empty() {
+            for c in &mut self.changes {
+                c.status = status;
+            }
+            self.outbox.send(&self.changes);
+            self.changes.clear();
+        }
         self.out.store(Arc::new(snap));
     }
 }
@@ -418,6 +487,7 @@ mod tests {
                 let info = CheckInfo {
                     targets: Vec::new(),
                     name: c.name.as_str().into(),
+                    kind: "tcp",
                     critical: true,
                     shared: false,
                     measurement: "connectTime",

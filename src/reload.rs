@@ -82,6 +82,7 @@ pub async fn serve(mut supervisor: Supervisor, mut requests: mpsc::Receiver<Relo
 pub fn check_info(c: &CheckConfig, check: &dyn Check) -> CheckInfo {
     CheckInfo {
         name: c.name.as_str().into(),
+        kind: c.kind.name(),
         critical: c.critical,
         shared: c.scope == crate::config::Scope::Shared,
         measurement: check.measurement(),
@@ -111,6 +112,8 @@ pub struct Supervisor {
     path: Option<PathBuf>,
     server: ServerConfig,
     fleet: Option<crate::config::FleetConfig>,
+    notify: Vec<crate::config::NotifyConfig>,
+    history: crate::config::HistoryConfig,
     running: Vec<Running>,
     next_id: CheckId,
     events: mpsc::Sender<Event>,
@@ -152,6 +155,8 @@ impl Supervisor {
             path: config.path.clone(),
             server: config.server.clone(),
             fleet: config.fleet.clone(),
+            notify: config.notify.clone(),
+            history: config.history.clone(),
             next_id: running.len() as CheckId,
             running,
             events,
@@ -231,6 +236,14 @@ impl Supervisor {
         let _ = self.events.send(Event::Reconfigure { checks, how }).await;
         for key in restart_only_changes(&self.server, &config.server) {
             tracing::warn!("reload: server.{key} changed; restart healthgate to apply it");
+        }
+        if self.notify != config.notify {
+            tracing::warn!("reload: [[notify]] changed; restart healthgate to apply it (the running webhooks stay)");
+        }
+        if self.history != config.history {
+            tracing::warn!(
+                "reload: [history] changed; restart healthgate to apply it (the running history settings stay)"
+            );
         }
         if self.fleet != config.fleet {
             tracing::warn!("reload: [fleet] changed; restart healthgate to apply it (the running fleet settings stay)");

@@ -87,6 +87,7 @@ pub(super) async fn run(listen: SocketAddr) -> Result<ExitCode, CliError> {
         secondary.url()
     );
     println!("  healthgate               http://{addr}/healthz   /readyz   /livez   /metrics");
+    println!("  the status page          http://{addr}/status    (open it in a browser)   /history");
     println!();
     println!("  try:  curl -s 'http://{addr}/healthz?verbose'");
     println!("        curl -s http://{addr}/healthz | python3 -m json.tool");

@@ -154,6 +154,12 @@ fn configuration(roff: &mut Roff) {
     section(roff, "[server.status_codes]", keys(ServerConfig::STATUS_CODE_KEYS));
     section(roff, "[server.agent_replies]", keys(ServerConfig::AGENT_REPLY_KEYS));
     section(roff, "[fleet]", keys(FleetConfig::KEYS));
+    section(
+        roff,
+        "[[notify]]",
+        format!("{} (one per webhook)", keys(crate::config::NotifyConfig::KEYS)),
+    );
+    section(roff, "[history]", keys(crate::config::HistoryConfig::KEYS));
     let schedule: Vec<&str> = SHARED_KEYS
         .iter()
         .copied()

@@ -10,6 +10,7 @@
 mod fields;
 mod fleet;
 mod kinds;
+mod notify;
 mod schedule;
 mod server;
 mod source;
@@ -23,6 +24,7 @@ pub use kinds::{
     HeaderValueSource, HttpConfig, HttpMethod, Kind, MemcachedConfig, MysqlConfig, PostgresConfig, RedisConfig, Role,
     SecretEq, StatusPattern, TcpConfig, TlsMode, KINDS, SHARED_KEYS,
 };
+pub use notify::{HistoryConfig, NotifyConfig, NotifyFormat};
 pub use schedule::{FlapPolicy, Schedule};
 pub use server::{AgentReplies, ServerConfig, ShowDetails, StatusCodes};
 
@@ -41,6 +43,10 @@ pub struct Config {
     pub checks: Vec<CheckConfig>,
     /// The `[fleet]` section, when this instance has peers.
     pub fleet: Option<FleetConfig>,
+    /// The `[[notify]]` webhooks.
+    pub notify: Vec<NotifyConfig>,
+    /// The `[history]` section.
+    pub history: HistoryConfig,
     /// Every secret value the configuration loaded, for scrubbing output.
     pub redactor: Redactor,
 }
@@ -106,6 +112,25 @@ impl Config {
         let server = server::parse(root.table("server").as_ref(), &problems, &mut redactor);
         let fleet_table = root.table("fleet");
         let fleet = fleet_table.as_ref().and_then(fleet::parse);
+        let history = notify::parse_history(root.table("history").as_ref());
+        let mut notifiers = Vec::new();
+        let mut notify_names = Vec::new();
+        for (i, item) in root.array("notify").into_iter().flatten().enumerate() {
+            let t = Table::new(format!("notify[{i}]"), item, &problems);
+            // Compared from the raw entries, as check names are.
+            if let Some(name) = item.get("name").and_then(serde_json::Value::as_str) {
+                if notify_names.contains(&name) {
+                    t.problem(
+                        "name",
+                        &format!("duplicate name \"{name}\" (each [[notify]] needs its own)"),
+                    );
+                }
+                notify_names.push(name);
+            }
+            if let Some(n) = notify::parse(&t, &mut redactor) {
+                notifiers.push(n);
+            }
+        }
         let defaults = root.table("defaults");
         let base = schedule::parse_defaults(defaults.as_ref());
         let mut checks = Vec::new();
@@ -161,6 +186,8 @@ impl Config {
             server: server.expect("server parsed without problems"),
             checks,
             fleet,
+            notify: notifiers,
+            history,
             redactor,
         })
     }

@@ -180,11 +180,11 @@ impl FleetView {
             } else {
                 (HEALTH_JSON, self.json())
             };
-            Prepared {
-                status: StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            Prepared::new(
+                StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
                 content_type,
                 body,
-            }
+            )
         })
     }
 

@@ -8,7 +8,7 @@ use axum::response::Response;
 use bytes::Bytes;
 
 use super::query::HealthQuery;
-use super::{error_answer, send, uncached, Answer, AppState, JSON};
+use super::{error_answer, send_negotiated, uncached, Answer, AppState, JSON};
 use crate::snapshot::Format;
 
 /// The regional answer (routed; the probe fast path calls [`respond`]).
@@ -25,7 +25,7 @@ pub(super) fn respond(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Answer 
         );
     };
     let text = HealthQuery::parse(uri.query()).format(headers) == Format::Text;
-    send(view.load().answer(text))
+    send_negotiated(view.load().answer(text), headers)
 }
 
 /// What this instance tells its peers: states only, whatever `show_details`

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 
 use super::query::HealthQuery;
-use super::{error_answer, send, Answer, AppState};
+use super::{error_answer, send, send_negotiated, Answer, AppState};
 
 /// The aggregate answer (routed; the probe fast path calls [`respond`] directly).
 pub(super) async fn aggregate(State(app): State<AppState>, req: Request) -> Response {
@@ -24,7 +24,7 @@ pub(super) fn respond(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Answer 
     let details = app.details.allows(headers);
     let format = q.format(headers);
     if q.exclude.is_empty() {
-        send(snap.aggregate(format, details))
+        send_negotiated(snap.aggregate(format, details), headers)
     } else {
         send(&snap.render_excluding(&q.exclude, format, details))
     }
@@ -43,7 +43,7 @@ pub(super) async fn one(
     let snap = app.snapshot.load();
     let q = HealthQuery::parse(uri.query());
     let resp = match snap.check(&name, q.format(&headers), app.details.allows(&headers)) {
-        Some(p) => send(p),
+        Some(p) => send_negotiated(p, &headers),
         None => error_answer(StatusCode::NOT_FOUND, "no check with that name"),
     };
     resp.map(Body::new)

@@ -9,6 +9,8 @@
 //! its own.
 
 mod admin;
+mod answer;
+mod cache;
 mod deadline;
 mod dr;
 mod fleet;
@@ -16,9 +18,14 @@ mod health;
 pub mod probe;
 mod query;
 pub mod server;
+mod status;
 pub mod thread;
 
-use std::sync::{Arc, OnceLock};
+pub use status::PageCache;
+
+use answer::{error_answer, send, send_negotiated, uncached, JSON};
+
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -33,7 +40,7 @@ use crate::config::ShowDetails;
 use crate::metrics::Metrics;
 use crate::secret::Secret;
 use crate::snapshot::SharedSnapshot;
-use crate::snapshot::{Prepared, HEALTH_JSON, TEXT};
+use crate::snapshot::TEXT;
 
 /// Who sees details.
 #[derive(Clone, Debug)]
@@ -96,6 +103,8 @@ pub struct AppState {
     pub gates: crate::checks::elasticsearch::failback::gate::Gates,
     /// This instance's fleet identity and, with `[fleet]`, the fleet view.
     pub fleet: crate::fleet::FleetHandle,
+    /// The kept renders of the status page and `/history`.
+    pub pages: Arc<PageCache>,
 }
 
 /// Every route: (methods and paths, what it answers). The manual page's
@@ -109,6 +118,18 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ),
     ("GET/HEAD /healthz/{check}, /readyz/{check}", "One check alone, with the same codes and formats."),
     ("GET /metrics", "Prometheus text format."),
+    (
+        "GET /status",
+        "The status page (HTML, self-contained, updates itself every 2 s): each check's state, reason (per server.show_details), since when, uptime over 1 h and 24 h, the last hour in one-minute slots and the round durations; the fleet with [fleet]. ?format=json is what its script fetches.",
+    ),
+    (
+        "GET /history",
+        "Each check's last 24 hours as JSON: one-minute slots for the last hour, ten-minute slots for the day (time and runs per state, round durations), the last 100 transitions; ?check=NAME for one.",
+    ),
+    (
+        "GET /badge.svg, /badge/{check}.svg",
+        "Shields-style badges: the overall or one check's state; ?uptime=1h|24h for an uptime badge; ?label= renames it (cacheable for 5 s).",
+    ),
     (
         "GET/HEAD /fleet",
         "The regional answer ([fleet]): pass while at least fleet.min_healthy members serve by their own checks; members with state, age and address; ?format=text gives OK or FAIL (for Route 53).",
@@ -153,6 +174,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/fleet", get(fleet::region))
         .route("/fleet/self", get(fleet::own))
+        .route("/status", get(status::status))
+        .route("/history", get(status::history))
+        .route("/badge.svg", get(status::overall))
+        .route("/badge/{file}", get(status::one))
         .fallback(not_found)
         .layer(CatchPanicLayer::custom(PanicToError(state.metrics.clone())))
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), record))
@@ -170,6 +195,10 @@ const ROUTES: &[&str] = &[
     "/metrics",
     "/fleet",
     "/fleet/self",
+    "/status",
+    "/history",
+    "/badge.svg",
+    "/badge/{file}",
     "/admin/maintenance",
     "/admin/reload",
     "/admin/dr",
@@ -215,45 +244,6 @@ fn panicked(metrics: &Metrics) -> Answer {
     metrics.record_panic();
     tracing::error!("an HTTP handler panicked; answered 500");
     error_answer(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-}
-
-/// Turns a prepared answer into a response (a reference-count bump, no copy).
-fn send(p: &Prepared) -> Answer {
-    uncached(p.status, p.content_type, p.body.clone())
-}
-
-const JSON: &str = "application/json";
-
-/// A response that caches must not keep: a health answer is only true now.
-fn uncached(status: StatusCode, content_type: &'static str, body: Bytes) -> Answer {
-    let mut resp = Answer::new(Full::new(body));
-    *resp.status_mut() = status;
-    *resp.headers_mut() = headers_for(content_type);
-    resp
-}
-
-/// `Content-Type` and `Cache-Control: no-store`. Copying a ready header map
-/// costs about half of building one (no hashing, one allocation fewer), and
-/// this runs for every probe.
-fn headers_for(content_type: &'static str) -> HeaderMap {
-    static READY: OnceLock<[(&'static str, HeaderMap); 3]> = OnceLock::new();
-    let build = |ct: &'static str| {
-        let mut h = HeaderMap::with_capacity(2);
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        (ct, h)
-    };
-    let ready = READY.get_or_init(|| [build(HEALTH_JSON), build(TEXT), build(JSON)]);
-    match ready.iter().find(|(ct, _)| *ct == content_type) {
-        Some((_, h)) => h.clone(),
-        None => build(content_type).1,
-    }
-}
-
-/// A JSON error answer: `{"error": message}`.
-fn error_answer(status: StatusCode, message: &str) -> Answer {
-    let body = serde_json::json!({ "error": message }).to_string();
-    uncached(status, JSON, Bytes::from(body))
 }
 
 fn json_error(status: StatusCode, message: &str) -> Response {

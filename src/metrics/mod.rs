@@ -12,6 +12,7 @@ mod check;
 mod families;
 mod fleet;
 mod http;
+mod notify;
 
 pub use check::CheckSeries;
 use check::{OUTCOMES, STATES};
@@ -19,6 +20,7 @@ use families::FACT_FAMILIES;
 pub use fleet::FleetFigures;
 use fleet::FleetSeries;
 use http::HttpSeries;
+use notify::NotifySeries;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -57,6 +59,7 @@ pub struct Metrics {
     facts: Vec<(Fact, GaugeVec)>,
     http: HttpSeries,
     fleet: FleetSeries,
+    notify: NotifySeries,
     runtime_tasks: IntGauge,
     /// Serialises scrapes (see [`Metrics::scrape_turn`]).
     scrapes: tokio::sync::Mutex<()>,
@@ -231,6 +234,7 @@ impl Metrics {
         );
         let http = HttpSeries::declare(&mut r);
         let fleet = FleetSeries::declare(&mut r);
+        let notify = NotifySeries::declare(&mut r);
         let runtime_tasks = IntGauge::new(
             "healthgate_runtime_alive_tasks",
             "Tasks alive in the runtime that runs the checks: flat in steady state, whatever the dependencies do.",
@@ -259,6 +263,7 @@ impl Metrics {
             facts,
             http,
             fleet,
+            notify,
             runtime_tasks,
             scrapes: tokio::sync::Mutex::new(()),
             checks_runtime: tokio::runtime::Handle::try_current().ok(),
@@ -391,6 +396,36 @@ impl Metrics {
     /// Counts one read of a peer.
     pub fn record_fleet_read(&self, ok: bool) {
         self.fleet.read(ok);
+    }
+
+    /// Declares a webhook's series (zero until something happens).
+    pub fn declare_notify(&self, name: &str) {
+        self.notify.declare_notify(name);
+    }
+
+    /// Counts events dropped from a full webhook queue, and its length.
+    pub fn notify_queued(&self, name: &str, dropped: u64, len: usize) {
+        self.notify.queued(name, dropped, len);
+    }
+
+    /// Sets a webhook queue's length.
+    pub fn notify_queue_length(&self, name: &str, len: usize) {
+        self.notify.queue_length(name, len);
+    }
+
+    /// Counts a delivered webhook event.
+    pub fn notify_sent(&self, name: &str) {
+        self.notify.sent(name);
+    }
+
+    /// Counts a failed webhook attempt.
+    pub fn notify_attempt_failed(&self, name: &str) {
+        self.notify.attempt_failed(name);
+    }
+
+    /// Counts a webhook event given up (`gave_up`) or refused (`refused`).
+    pub fn notify_failed(&self, name: &str, reason: &str) {
+        self.notify.dropped(name, reason);
     }
 
     /// Counts a caught handler panic.

@@ -31,6 +31,8 @@ pub use render::{word, Format, HEALTH_JSON, TEXT};
 pub struct CheckView {
     /// Configured name.
     pub name: Arc<str>,
+    /// The `kind` word.
+    pub kind: &'static str,
     /// Whether it decides the overall status.
     pub critical: bool,
     /// Critical with `scope = "shared"`: the fleet compares it across instances.
@@ -57,6 +59,9 @@ pub struct CheckView {
     /// A shared check failing here and on enough of the fleet (the fleet
     /// guard): counts as warn in the aggregate; the text says why.
     pub shared_outage: Option<Arc<str>>,
+    /// What it did over the last day (shared with the publisher until its
+    /// next result).
+    pub history: Arc<crate::history::CheckHistory>,
 }
 
 impl CheckView {
@@ -75,6 +80,44 @@ pub struct Prepared {
     pub content_type: &'static str,
     /// Body bytes (cloning is a reference-count increment).
     pub body: Bytes,
+    /// The body gzip-compressed, made by the first request that accepts it
+    /// (`None` inside: too small to be worth it).
+    gzip: OnceLock<Option<Bytes>>,
+}
+
+/// Bodies shorter than this are sent as they are: compressing them saves
+/// less than a packet.
+pub const MIN_GZIP: usize = 1024;
+
+impl Prepared {
+    /// An answer, not compressed yet.
+    pub fn new(status: StatusCode, content_type: &'static str, body: Bytes) -> Prepared {
+        Prepared {
+            status,
+            content_type,
+            body,
+            gzip: OnceLock::new(),
+        }
+    }
+
+    /// The body gzip-compressed, compressed once per answer (so once per
+    /// snapshot); `None` when it is too small or would not shrink.
+    pub fn gzipped(&self) -> Option<&Bytes> {
+        self.gzip
+            .get_or_init(|| {
+                if self.body.len() < MIN_GZIP {
+                    return None;
+                }
+                let mut enc = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(self.body.len() / 4),
+                    flate2::Compression::default(),
+                );
+                std::io::Write::write_all(&mut enc, &self.body).ok()?;
+                let out = enc.finish().ok()?;
+                (out.len() < self.body.len()).then(|| Bytes::from(out))
+            })
+            .as_ref()
+    }
 }
 
 /// Lazily rendered answers for one subject, indexed by `[format][details]`.
@@ -183,6 +226,23 @@ impl Snapshot {
     /// what its fleet counts.
     pub fn serving(&self) -> bool {
         self.override_.is_none() && self.raw_status != Status::Fail
+    }
+
+    /// The aggregate's top-level `output` (the override or the shared
+    /// outages; `None` when the checks speak for themselves): what every
+    /// format says above the checks.
+    pub fn headline(&self) -> Option<String> {
+        let refs: Vec<&CheckView> = self.checks.iter().collect();
+        render::headline(&refs, self.override_.as_ref())
+    }
+
+    /// The HTTP status code the aggregate answers with.
+    pub fn code(&self) -> u16 {
+        match self.status() {
+            Status::Pass => self.codes.pass,
+            Status::Warn => self.codes.warn,
+            Status::Fail => self.codes.fail,
+        }
     }
 
     /// The maintenance window in force, if any.

@@ -75,11 +75,11 @@ pub(super) fn prepare(
         Format::Text => (TEXT, Bytes::from(word(status, ov, code))),
         Format::Verbose => (TEXT, Bytes::from(verbose(checks, ov, status, details))),
     };
-    Prepared {
-        status: StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+    Prepared::new(
+        StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
         content_type,
         body,
-    }
+    )
 }
 
 /// The text answer. It starts with `OK` exactly when the HTTP status is 2xx,
@@ -109,6 +109,12 @@ pub fn word(status: Status, ov: Option<&Override>, code: u16) -> String {
         Some(w) => format!("{first} {w}\n"),
         None => format!("{first}\n"),
     }
+}
+
+/// The aggregate's top-level `output`: the override, or the shared outages
+/// the fleet guard holds; `None` when the checks speak for themselves.
+pub(super) fn headline(checks: &[&CheckView], ov: Option<&Override>) -> Option<String> {
+    ov.map(override_text).or_else(|| shared_outages(checks))
 }
 
 fn override_text(ov: &Override) -> String {
@@ -173,7 +179,7 @@ pub(super) fn render_health(checks: &[&CheckView], ov: Option<&Override>, status
         version: "1",
         release_id: env!("CARGO_PKG_VERSION"),
         service_id: "healthgate",
-        output: ov.map(override_text).or_else(|| shared_outages(checks)),
+        output: headline(checks, ov),
         checks: Checks { checks, details },
     };
     // Written straight from borrowed fields into one buffer sized from the check

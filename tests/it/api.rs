@@ -45,6 +45,8 @@ fn view(name: &str, critical: bool, state: State, output: &str) -> CheckView {
         starting_warns: false,
         shared: false,
         shared_outage: None,
+        kind: "elasticsearch",
+        history: Arc::new(healthgate::history::CheckHistory::new(0)),
     }
 }
 
@@ -66,6 +68,7 @@ fn state(checks: Vec<CheckView>, ov: Option<Override>, mode: ShowDetails) -> App
         },
         gates: Default::default(),
         fleet: no_fleet(),
+        pages: Default::default(),
     }
 }
 
@@ -286,6 +289,7 @@ async fn custom_status_codes() {
         },
         gates: Default::default(),
         fleet: no_fleet(),
+        pages: Default::default(),
     };
     assert_eq!(call(&app, Method::GET, "/healthz", &[]).await.0, 429);
     assert_eq!(call(&app, Method::GET, "/healthz/cache", &[]).await.0, 500);

@@ -86,6 +86,54 @@ password_env = "HG_TEST_ES_PASSWORD"
     assert!(!stdout.contains("marker-secret-value-9"));
 }
 
+#[test]
+fn webhooks_are_described_and_refused_without_showing_their_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = "[[checks]]\nname = \"t\"\nkind = \"tcp\"\naddress = \"127.0.0.1:1\"\n";
+    let ok = write_config(
+        &dir,
+        &format!("{check}[history]\nfile = \"/tmp/h.json\"\n[[notify]]\nname = \"ops\"\nurl_env = \"HG_TEST_HOOK\"\nformat = \"slack\"\non = [\"fail\", \"warn\"]\n"),
+    );
+    let out = command()
+        .args(["check-config", "--config"])
+        .arg(&ok)
+        .env("HG_TEST_HOOK", "https://hooks.example/T0KEN-path-secret")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains("notify ops: slack, on fail, warn and resolved"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("history: kept in /tmp/h.json"), "{stdout}");
+    assert!(!stdout.contains("T0KEN"), "{stdout}");
+    // A URL that is not one, and bad values: each names its key, none quotes the URL.
+    let bad = write_config(
+        &dir,
+        &format!("{check}[history]\nsave_interval = \"10ms\"\n[[notify]]\nname = \"ops\"\nurl_env = \"HG_TEST_HOOK\"\non = [\"red\"]\nmax_attempts = 0\nurl = \"http://inline\"\n[[notify]]\nname = \"ops\"\nurl_env = \"HG_TEST_HOOK\"\n"),
+    );
+    let out = command()
+        .args(["check-config", "--config"])
+        .arg(&bad)
+        .env("HG_TEST_HOOK", "ftp:T0KEN-path-secret")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    for needle in [
+        "history.save_interval: must be at least 1s",
+        "notify[0].url_env: the value is not an http:// or https:// URL",
+        "notify[0].on: invalid state \"red\"",
+        "notify[0].max_attempts: must be between 1 and 100",
+        "notify[0].url: secrets are not accepted inline",
+        "notify[1].name: duplicate name \"ops\"",
+    ] {
+        assert!(stderr.contains(needle), "{needle} missing in: {stderr}");
+    }
+    assert!(!stderr.contains("T0KEN"), "{stderr}");
+}
+
 /// The status code of a GET over a plain socket (keeps this test free of an async runtime).
 fn status(addr: &str, path: &str) -> u16 {
     use std::io::{Read, Write};

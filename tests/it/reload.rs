@@ -98,6 +98,14 @@ async fn reload_keeps_unchanged_checks_and_rejects_invalid_files() {
         "added checks start unknown"
     );
     assert!(v["checks"].get("b:connectTime").is_none(), "b removed: {body}");
+    // a kept its history too; slow starts with none.
+    let h: serde_json::Value = serde_json::from_str(&get(&client, &format!("{base}/history?check=a")).await).unwrap();
+    let a = &h["checks"][0];
+    assert_eq!(a["transitions"][0]["to"], "pass", "{h}");
+    assert!(a["since"].is_string(), "{h}");
+    let h: serde_json::Value =
+        serde_json::from_str(&get(&client, &format!("{base}/history?check=slow")).await).unwrap();
+    assert_eq!(h["checks"][0]["transitions"], serde_json::json!([]), "{h}");
     let r = client.get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(
         r.status(),

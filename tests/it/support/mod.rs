@@ -6,6 +6,7 @@
 pub mod alertmanager;
 pub mod app;
 pub mod binary;
+pub mod chromium;
 pub mod dnsmasq;
 pub mod fault;
 pub mod haproxy;
@@ -15,5 +16,6 @@ pub mod pki;
 pub mod postgres;
 pub mod process;
 pub mod prometheus;
+pub mod receiver;
 pub mod redis;
 pub mod rig;
