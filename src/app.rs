@@ -31,6 +31,9 @@ pub enum AppError {
     /// The fleet reader could not be set up.
     #[error("fleet: {0}")]
     Fleet(#[from] crate::fleet::FleetError),
+    /// TLS on the listener could not be set up.
+    #[error(transparent)]
+    Tls(#[from] crate::http::tls::TlsError),
     /// The listener could not be bound.
     #[error("cannot listen on {addr}: {source} (set [server] listen or HEALTHGATE__SERVER__LISTEN)")]
     Listen {
@@ -59,6 +62,7 @@ pub struct App {
     gates: Gates,
     fleet: Option<crate::fleet::Poller>,
     notifiers: Vec<crate::notify::Notifier>,
+    tls: Option<Arc<crate::http::tls::Tls>>,
 }
 
 impl App {
@@ -94,6 +98,7 @@ impl App {
         ));
         let (outbox, notifiers) = crate::notify::build(&config.notify, &me.instance, &metrics)?;
         publisher.set_outbox(outbox);
+        let tls = config.server.tls.clone().map(crate::http::tls::Tls::new).transpose()?;
         let addr = config.server.listen;
         let listener = TcpListener::bind(addr)
             .await
@@ -160,6 +165,7 @@ impl App {
             gates,
             fleet,
             notifiers,
+            tls,
         })
     }
 
@@ -197,6 +203,7 @@ impl App {
             gates,
             fleet,
             notifiers,
+            tls,
             ..
         } = self;
         let publisher_task = tokio::spawn(publisher.run(events_rx));
@@ -216,7 +223,11 @@ impl App {
             max_connections,
             header_read_timeout,
         };
-        let listeners = crate::http::thread::Listeners { http: listener, agent };
+        let listeners = crate::http::thread::Listeners {
+            http: listener,
+            agent,
+            tls,
+        };
         let server = crate::http::thread::spawn(listeners, state, limits, stop_rx, Duration::from_secs(1))?;
         let mut server = std::pin::pin!(server);
         let stopped_early = tokio::select! {

@@ -287,5 +287,18 @@ fn restart_only_changes(old: &ServerConfig, new: &ServerConfig) -> Vec<&'static 
     if old.shutdown_grace != new.shutdown_grace {
         out.push("shutdown_grace");
     }
+    // The files of [server.tls] are read again on SIGHUP; its settings are not.
+    if old.tls.is_some() != new.tls.is_some()
+        || old
+            .tls
+            .as_ref()
+            .map(|t| (&t.cert_file, &t.key_file, &t.client_ca_file, t.client_auth))
+            != new
+                .tls
+                .as_ref()
+                .map(|t| (&t.cert_file, &t.key_file, &t.client_ca_file, t.client_auth))
+    {
+        out.push("tls (paths and client_auth; the files themselves are reloaded)");
+    }
     out
 }

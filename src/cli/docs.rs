@@ -153,6 +153,7 @@ fn configuration(roff: &mut Roff) {
     section(roff, "[server]", keys(ServerConfig::KEYS));
     section(roff, "[server.status_codes]", keys(ServerConfig::STATUS_CODE_KEYS));
     section(roff, "[server.agent_replies]", keys(ServerConfig::AGENT_REPLY_KEYS));
+    section(roff, "[server.tls]", keys(crate::config::TlsConfig::KEYS));
     section(roff, "[fleet]", keys(FleetConfig::KEYS));
     section(
         roff,

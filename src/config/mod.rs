@@ -10,6 +10,7 @@
 mod fields;
 mod fleet;
 mod kinds;
+mod listener;
 mod notify;
 mod schedule;
 mod server;
@@ -24,6 +25,7 @@ pub use kinds::{
     HeaderValueSource, HttpConfig, HttpMethod, Kind, MemcachedConfig, MysqlConfig, PostgresConfig, RedisConfig, Role,
     SecretEq, StatusPattern, TcpConfig, TlsMode, KINDS, SHARED_KEYS,
 };
+pub use listener::{ClientAuth, TlsConfig};
 pub use notify::{HistoryConfig, NotifyConfig, NotifyFormat};
 pub use schedule::{FlapPolicy, Schedule};
 pub use server::{AgentReplies, ServerConfig, ShowDetails, StatusCodes};

@@ -73,6 +73,8 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// Time a client has to send a request's headers (slowloris protection).
     pub header_read_timeout: Duration,
+    /// TLS on the HTTP listener (`[server.tls]`).
+    pub tls: Option<super::TlsConfig>,
 }
 
 impl ServerConfig {
@@ -94,6 +96,7 @@ impl ServerConfig {
         "admin_token_env",
         "admin_token_file",
         "status_codes",
+        "tls",
     ];
     /// The keys of `[server.status_codes]`.
     pub const STATUS_CODE_KEYS: &'static [&'static str] = &["pass", "warn", "fail"];
@@ -118,6 +121,7 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
         admin_token: None,
         max_connections: 1024,
         header_read_timeout: Duration::from_secs(5),
+        tls: None,
     };
     let Some(t) = t else { return Some(s) };
     t.declare(ServerConfig::KEYS);
@@ -218,6 +222,9 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
             }
         }
         codes.finish();
+    }
+    if let Some(tls) = t.table("tls") {
+        s.tls = super::listener::parse_tls(&tls);
     }
     t.finish();
     (problems.len() == before).then_some(s)

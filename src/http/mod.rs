@@ -20,6 +20,7 @@ mod query;
 pub mod server;
 mod status;
 pub mod thread;
+pub mod tls;
 
 pub use status::PageCache;
 

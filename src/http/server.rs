@@ -38,12 +38,13 @@ pub struct Limits {
 const MAX_HEADERS: usize = 64;
 const MAX_HEAD_BYTES: usize = 16 * 1024;
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets open requests
-/// finish for at most `drain` before returning.
+/// Serves `app` on `listener` (over TLS with `tls`) until `shutdown`
+/// completes, then lets open requests finish for at most `drain`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     limits: Limits,
+    tls: Option<Arc<super::tls::Tls>>,
     shutdown: impl Future<Output = ()>,
     drain: Duration,
 ) {
@@ -69,7 +70,58 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let (app, state) = (app.clone(), state.clone());
+        let conn = Conn {
+            app: app.clone(),
+            state: state.clone(),
+            limits,
+            peer,
+            watcher: graceful.watcher(),
+            permit,
+        };
+        match &tls {
+            None => drop(tokio::spawn(conn.serve(stream))),
+            Some(tls) => {
+                let acceptor = tls.acceptor();
+                tokio::spawn(async move {
+                    // A handshake that stalls is cut like a request head that does.
+                    if let Ok(Ok(stream)) =
+                        tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream)).await
+                    {
+                        conn.serve(stream).await;
+                    }
+                });
+            }
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
+}
+
+/// One accepted connection and what serving it needs.
+struct Conn {
+    app: axum::Router,
+    state: AppState,
+    limits: Limits,
+    peer: std::net::SocketAddr,
+    watcher: hyper_util::server::graceful::Watcher,
+    permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Conn {
+    /// Serves HTTP/1 on `io` (plain TCP or TLS) until the client or the
+    /// deadline ends it.
+    async fn serve<I>(self, io: I)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let Conn {
+            app,
+            state,
+            limits,
+            peer,
+            watcher,
+            permit,
+        } = self;
         let deadline = HeadDeadline::new(limits.header_read_timeout);
         let watch = deadline.clone();
         let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
@@ -89,20 +141,16 @@ pub async fn serve(
                 r.map(|resp| resp.map(BodyEither::Right))
             })))
         });
-        let io = TokioIo::new(Watched::new(stream, watch.clone()));
+        let io = TokioIo::new(Watched::new(io, watch.clone()));
         let conn = hyper::server::conn::http1::Builder::new()
             .max_headers(MAX_HEADERS)
             .max_buf_size(MAX_HEAD_BYTES)
             .serve_connection(io, svc);
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = conn => {}
-                () = watch.missed() => {}
-            }
-            drop(permit);
-        });
+        let conn = watcher.watch(conn);
+        tokio::select! {
+            _ = conn => {}
+            () = watch.missed() => {}
+        }
+        drop(permit);
     }
-    drop(listener);
-    let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
 }

@@ -23,6 +23,8 @@ pub struct Listeners {
     pub http: TcpListener,
     /// The HAProxy agent-check listener, if configured.
     pub agent: Option<TcpListener>,
+    /// TLS on the HTTP listener, if configured.
+    pub tls: Option<std::sync::Arc<super::tls::Tls>>,
 }
 
 /// Starts the probe thread. It serves until `stop` fires (or its sender is
@@ -39,6 +41,7 @@ pub fn spawn(
     // as std listeners and register them again on the probe runtime.
     let http = listeners.http.into_std()?;
     let agent = listeners.agent.map(TcpListener::into_std).transpose()?;
+    let tls = listeners.tls;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let (done_tx, done_rx) = oneshot::channel::<()>();
     std::thread::Builder::new()
@@ -55,10 +58,14 @@ pub fn spawn(
                         Err(e) => tracing::error!(error = %e, "cannot register the agent listener"),
                     }
                 }
+                if let Some(tls) = &tls {
+                    drop(tokio::spawn(tls.clone().watch()));
+                }
                 serve(
                     http,
                     state,
                     limits,
+                    tls,
                     async {
                         let _ = stop.await;
                     },

@@ -28,6 +28,7 @@ mod haproxy;
 mod hostile;
 mod hung;
 mod kinds;
+mod listener_tls;
 mod notify;
 mod packaging;
 mod pages;

@@ -38,14 +38,21 @@ pub fn start_prometheus(target: &str, rules: &str) -> Prometheus {
 /// [`start_prometheus`], sending its alerts to the Alertmanager at
 /// `alertmanager` (`host:port`) when given.
 pub fn start_prometheus_alerting(target: &str, rules: &str, alertmanager: Option<&str>) -> Prometheus {
+    start_prometheus_job(target, rules, alertmanager, "")
+}
+
+/// [`start_prometheus_alerting`] with more keys in the scrape job (a YAML
+/// flow fragment such as `scheme: https, tls_config: {ca_file: ...}`).
+pub fn start_prometheus_job(target: &str, rules: &str, alertmanager: Option<&str>, job: &str) -> Prometheus {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rules.yml"), rules).unwrap();
     let alerting = alertmanager
         .map(|am| format!("alerting: {{alertmanagers: [{{static_configs: [{{targets: [\"{am}\"]}}]}}]}}\n"))
         .unwrap_or_default();
     let cfg = format!(
-        "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: [\"{}\"]\n{alerting}scrape_configs: [{{job_name: healthgate, static_configs: [{{targets: [\"{target}\"]}}]}}]\n",
-        dir.path().join("rules.yml").display()
+        "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: [\"{}\"]\n{alerting}scrape_configs: [{{job_name: healthgate, {job}{comma} static_configs: [{{targets: [\"{target}\"]}}]}}]\n",
+        dir.path().join("rules.yml").display(),
+        comma = if job.is_empty() { "" } else { "," },
     );
     std::fs::write(dir.path().join("prometheus.yml"), cfg).unwrap();
     let port = free_port();
