@@ -34,6 +34,9 @@ pub enum AppError {
     /// TLS on the listener could not be set up.
     #[error(transparent)]
     Tls(#[from] crate::http::tls::TlsError),
+    /// `[server.auth]` could not be set up.
+    #[error(transparent)]
+    Auth(#[from] crate::http::auth::AuthError),
     /// The listener could not be bound.
     #[error("cannot listen on {addr}: {source} (set [server] listen or HEALTHGATE__SERVER__LISTEN)")]
     Listen {
@@ -99,6 +102,12 @@ impl App {
         let (outbox, notifiers) = crate::notify::build(&config.notify, &me.instance, &metrics)?;
         publisher.set_outbox(outbox);
         let tls = config.server.tls.clone().map(crate::http::tls::Tls::new).transpose()?;
+        let auth = config
+            .server
+            .auth
+            .as_ref()
+            .map(crate::http::auth::Auth::new)
+            .transpose()?;
         let addr = config.server.listen;
         let listener = TcpListener::bind(addr)
             .await
@@ -148,6 +157,7 @@ impl App {
                 gates: gates.clone(),
                 fleet: crate::fleet::FleetHandle { me, view: fleet_view },
                 pages: Default::default(),
+                auth,
                 details: DetailsPolicy {
                     mode: config.server.show_details,
                     token: config.server.details_token.clone(),

@@ -300,5 +300,8 @@ fn restart_only_changes(old: &ServerConfig, new: &ServerConfig) -> Vec<&'static 
     {
         out.push("tls (paths and client_auth; the files themselves are reloaded)");
     }
+    if old.auth != new.auth {
+        out.push("auth");
+    }
     out
 }

@@ -154,6 +154,7 @@ fn configuration(roff: &mut Roff) {
     section(roff, "[server.status_codes]", keys(ServerConfig::STATUS_CODE_KEYS));
     section(roff, "[server.agent_replies]", keys(ServerConfig::AGENT_REPLY_KEYS));
     section(roff, "[server.tls]", keys(crate::config::TlsConfig::KEYS));
+    section(roff, "[server.auth]", keys(crate::config::AuthConfig::KEYS));
     section(roff, "[fleet]", keys(FleetConfig::KEYS));
     section(
         roff,

@@ -25,7 +25,7 @@ pub use kinds::{
     HeaderValueSource, HttpConfig, HttpMethod, Kind, MemcachedConfig, MysqlConfig, PostgresConfig, RedisConfig, Role,
     SecretEq, StatusPattern, TcpConfig, TlsMode, KINDS, SHARED_KEYS,
 };
-pub use listener::{ClientAuth, TlsConfig};
+pub use listener::{AuthConfig, ClientAuth, TlsConfig};
 pub use notify::{HistoryConfig, NotifyConfig, NotifyFormat};
 pub use schedule::{FlapPolicy, Schedule};
 pub use server::{AgentReplies, ServerConfig, ShowDetails, StatusCodes};

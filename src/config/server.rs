@@ -75,6 +75,8 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// TLS on the HTTP listener (`[server.tls]`).
     pub tls: Option<super::TlsConfig>,
+    /// Who may read `/metrics`, the page, history and admin (`[server.auth]`).
+    pub auth: Option<super::AuthConfig>,
 }
 
 impl ServerConfig {
@@ -97,6 +99,7 @@ impl ServerConfig {
         "admin_token_file",
         "status_codes",
         "tls",
+        "auth",
     ];
     /// The keys of `[server.status_codes]`.
     pub const STATUS_CODE_KEYS: &'static [&'static str] = &["pass", "warn", "fail"];
@@ -122,6 +125,7 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
         max_connections: 1024,
         header_read_timeout: Duration::from_secs(5),
         tls: None,
+        auth: None,
     };
     let Some(t) = t else { return Some(s) };
     t.declare(ServerConfig::KEYS);
@@ -149,16 +153,6 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
     s.details_token = t.secret("details_token");
     if let Some(tok) = &s.details_token {
         redactor.add(tok);
-    }
-    if s.show_details == ShowDetails::Authorized
-        && s.details_token.is_none()
-        && !t.has("details_token_env")
-        && !t.has("details_token_file")
-    {
-        t.problem(
-            "show_details",
-            "\"authorized\" needs details_token_env or details_token_file",
-        );
     }
     if let Some(n) = t.u64("max_concurrent_checks") {
         if n == 0 || n > 100_000 {
@@ -225,6 +219,20 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
     }
     if let Some(tls) = t.table("tls") {
         s.tls = super::listener::parse_tls(&tls);
+    }
+    if let Some(auth) = t.table("auth") {
+        s.auth = super::listener::parse_auth(&auth, redactor);
+    }
+    if s.show_details == ShowDetails::Authorized
+        && s.details_token.is_none()
+        && !t.has("details_token_env")
+        && !t.has("details_token_file")
+        && !t.has("auth")
+    {
+        t.problem(
+            "show_details",
+            "\"authorized\" needs details_token_env or details_token_file, or a [server.auth] section",
+        );
     }
     t.finish();
     (problems.len() == before).then_some(s)

@@ -10,18 +10,19 @@ use super::{error_answer, send, send_negotiated, Answer, AppState};
 
 /// The aggregate answer (routed; the probe fast path calls [`respond`] directly).
 pub(super) async fn aggregate(State(app): State<AppState>, req: Request) -> Response {
-    respond(&app, req.uri(), req.headers()).map(Body::new)
+    let authenticated = req.extensions().get::<super::auth::Authenticated>().is_some();
+    respond(&app, req.uri(), req.headers(), authenticated).map(Body::new)
 }
 
 /// `/healthz` or `/readyz` with its query, from the current snapshot. The caller
 /// counts it (the probe path shares its clock reads with the connection deadline).
-pub(super) fn respond(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Answer {
+pub(super) fn respond(app: &AppState, uri: &Uri, headers: &HeaderMap, authenticated: bool) -> Answer {
     if let Some(resp) = query_too_long(uri) {
         return resp;
     }
     let snap = app.snapshot.load();
     let q = HealthQuery::parse(uri.query());
-    let details = app.details.allows(headers);
+    let details = app.details.allows(headers, authenticated);
     let format = q.format(headers);
     if q.exclude.is_empty() {
         send_negotiated(snap.aggregate(format, details), headers)
@@ -34,6 +35,7 @@ pub(super) fn respond(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Answer 
 pub(super) async fn one(
     State(app): State<AppState>,
     Path(name): Path<String>,
+    authenticated: Option<axum::Extension<super::auth::Authenticated>>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
@@ -42,7 +44,11 @@ pub(super) async fn one(
     }
     let snap = app.snapshot.load();
     let q = HealthQuery::parse(uri.query());
-    let resp = match snap.check(&name, q.format(&headers), app.details.allows(&headers)) {
+    let resp = match snap.check(
+        &name,
+        q.format(&headers),
+        app.details.allows(&headers, authenticated.is_some()),
+    ) {
         Some(p) => send_negotiated(p, &headers),
         None => error_answer(StatusCode::NOT_FOUND, "no check with that name"),
     };

@@ -10,6 +10,7 @@
 
 mod admin;
 mod answer;
+pub mod auth;
 mod cache;
 mod deadline;
 mod dr;
@@ -53,16 +54,18 @@ pub struct DetailsPolicy {
 }
 
 impl DetailsPolicy {
-    /// Whether this request may see reasons and observed values.
-    pub fn allows(&self, headers: &HeaderMap) -> bool {
+    /// Whether this request may see reasons and observed values
+    /// (`authenticated`: its credentials were accepted by `[server.auth]`).
+    pub fn allows(&self, headers: &HeaderMap, authenticated: bool) -> bool {
         match self.mode {
             ShowDetails::Always => true,
             ShowDetails::Never => false,
             ShowDetails::Authorized => {
-                let Some(token) = &self.token else {
-                    return false;
-                };
-                bearer(headers).is_some_and(|candidate| token.matches(candidate))
+                authenticated
+                    || self
+                        .token
+                        .as_ref()
+                        .is_some_and(|token| bearer(headers).is_some_and(|candidate| token.matches(candidate)))
             }
         }
     }
@@ -106,6 +109,8 @@ pub struct AppState {
     pub fleet: crate::fleet::FleetHandle,
     /// The kept renders of the status page and `/history`.
     pub pages: Arc<PageCache>,
+    /// `[server.auth]`, when configured.
+    pub auth: Option<Arc<auth::Auth>>,
 }
 
 /// Every route: (methods and paths, what it answers). The manual page's
@@ -165,20 +170,43 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             admin::require_token,
         ));
-    Router::new()
-        .merge(admin)
+    let health = Router::new()
         .route("/healthz", get(health::aggregate))
         .route("/readyz", get(health::aggregate))
         .route("/healthz/{check}", get(health::one))
         .route("/readyz/{check}", get(health::one))
-        .route("/livez", get(livez))
+        .route("/livez", get(livez));
+    let protected = Router::new()
         .route("/metrics", get(metrics))
+        .route("/status", get(status::status))
+        .route("/history", get(status::history));
+    let open = Router::new()
         .route("/fleet", get(fleet::region))
         .route("/fleet/self", get(fleet::own))
-        .route("/status", get(status::status))
-        .route("/history", get(status::history))
         .route("/badge.svg", get(status::overall))
-        .route("/badge/{file}", get(status::one))
+        .route("/badge/{file}", get(status::one));
+    let (admin, health, protected) = match &state.auth {
+        Some(a) => {
+            let require = axum::middleware::from_fn_with_state(a.clone(), auth::require);
+            let mark = axum::middleware::from_fn_with_state(a.clone(), auth::mark);
+            let health = if a.probes {
+                health.route_layer(require.clone())
+            } else {
+                health.route_layer(mark)
+            };
+            (
+                admin.route_layer(require.clone()),
+                health,
+                protected.route_layer(require),
+            )
+        }
+        None => (admin, health, protected),
+    };
+    Router::new()
+        .merge(admin)
+        .merge(health)
+        .merge(protected)
+        .merge(open)
         .fallback(not_found)
         .layer(CatchPanicLayer::custom(PanicToError(state.metrics.clone())))
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), record))

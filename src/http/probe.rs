@@ -24,6 +24,16 @@ pub fn answer<B>(app: &AppState, req: &Request<B>) -> Option<(Answer, Instant)> 
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return None;
     }
+    // With [server.auth], the router decides whenever credentials matter: the
+    // probe routes need them (`probes = true`), or a request bearing some may
+    // see details. A load balancer's plain probe still takes this path.
+    if let Some(auth) = &app.auth {
+        let may_unlock = app.details.mode == crate::config::ShowDetails::Authorized
+            && req.headers().contains_key(axum::http::header::AUTHORIZATION);
+        if auth.probes || may_unlock {
+            return None;
+        }
+    }
     // The path is the route's metrics label.
     let route = match req.uri().path() {
         "/livez" => "/livez",
@@ -41,7 +51,7 @@ pub fn answer<B>(app: &AppState, req: &Request<B>) -> Option<(Answer, Instant)> 
         } else if route == "/fleet" {
             super::fleet::respond(app, req.uri(), req.headers())
         } else {
-            super::health::respond(app, req.uri(), req.headers())
+            super::health::respond(app, req.uri(), req.headers(), false)
         }
     }));
     let resp = answered.unwrap_or_else(|_| super::panicked(&app.metrics));

@@ -43,10 +43,15 @@ fn query_get(uri: &Uri, key: &str) -> Option<String> {
 }
 
 /// `GET /status`: the page, or with `?format=json` what its script polls.
-pub(super) async fn status(State(app): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+pub(super) async fn status(
+    State(app): State<AppState>,
+    authenticated: Option<axum::Extension<super::auth::Authenticated>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let snap = app.snapshot.load_full();
     let fleet = app.fleet.view.as_ref().map(|v| v.load_full());
-    let details = app.details.allows(&headers);
+    let details = app.details.allows(&headers, authenticated.is_some());
     let key = (
         snap.generation,
         fleet.as_ref().map_or(0, |f| Arc::as_ptr(f) as usize),
@@ -95,9 +100,14 @@ fn entries(snap: &Snapshot) -> Vec<HistoryEntry<'_>> {
 }
 
 /// `GET /history` (every check) or `?check=NAME` (one; 404 if unknown).
-pub(super) async fn history(State(app): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+pub(super) async fn history(
+    State(app): State<AppState>,
+    authenticated: Option<axum::Extension<super::auth::Authenticated>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let snap = app.snapshot.load_full();
-    let details = app.details.allows(&headers);
+    let details = app.details.allows(&headers, authenticated.is_some());
     let now = SystemTime::now();
     let resp = match query_get(&uri, "check") {
         None => {

@@ -69,6 +69,7 @@ fn state(checks: Vec<CheckView>, ov: Option<Override>, mode: ShowDetails) -> App
         gates: Default::default(),
         fleet: no_fleet(),
         pages: Default::default(),
+        auth: None,
     }
 }
 
@@ -290,6 +291,7 @@ async fn custom_status_codes() {
         gates: Default::default(),
         fleet: no_fleet(),
         pages: Default::default(),
+        auth: None,
     };
     assert_eq!(call(&app, Method::GET, "/healthz", &[]).await.0, 429);
     assert_eq!(call(&app, Method::GET, "/healthz/cache", &[]).await.0, 500);

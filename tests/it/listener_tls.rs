@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use healthgate::simulator::Mode;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose, SanType};
 
-use crate::support::app::{es_check, spawn_app_with, spawn_sim};
+use crate::support::app::{es_check, refused_check, spawn_app_with, spawn_sim};
 use crate::support::binary::{write_file, Running};
 use crate::support::haproxy::start_haproxy;
 use crate::support::process::{free_port, tmpdir, Signal};
@@ -91,15 +91,6 @@ fn curl(url: &str, args: &[&str]) -> (i32, String) {
     )
 }
 
-fn tcp_check() -> String {
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    // Refused: the check fails fast, which is all these tests need from it.
-    format!("[[checks]]\nname = \"t\"\nkind = \"tcp\"\naddress = \"{addr}\"\ncritical = false\ninterval = \"10s\"\ntimeout = \"200ms\"\n")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_certificates_are_required_or_requested_and_plain_or_stalled_clients_are_cut() {
     let ca = Ca::new("ca");
@@ -131,7 +122,7 @@ async fn client_certificates_are_required_or_requested_and_plain_or_stalled_clie
         "server",
         &format!("client_ca_file = \"{ca_arg}\"\nclient_auth = \"require\""),
     );
-    let app = spawn_app_with(&format!("header_read_timeout = \"500ms\"\n{require}"), &tcp_check()).await;
+    let app = spawn_app_with(&format!("header_read_timeout = \"500ms\"\n{require}"), &refused_check()).await;
     let url = format!("https://127.0.0.1:{}/healthz", app.addr.port());
     assert_eq!(
         curl(&url, &args(&client)),
@@ -171,7 +162,7 @@ async fn client_certificates_are_required_or_requested_and_plain_or_stalled_clie
         "server",
         &format!("client_ca_file = \"{ca_arg}\"\nclient_auth = \"request\""),
     );
-    let app = spawn_app_with(&request, &tcp_check()).await;
+    let app = spawn_app_with(&request, &refused_check()).await;
     let url = format!("https://127.0.0.1:{}/livez", app.addr.port());
     assert_eq!(curl(&url, &["--cacert", &ca_arg]), (0, "200".into()));
     assert_eq!(curl(&url, &args(&client)), (0, "200".into()));
@@ -190,7 +181,7 @@ async fn bad_certificate_files_stop_the_start_and_name_the_file() {
     ca.leaf("old", true);
     ca.leaf("other", false);
     let build = |tls: String| async move {
-        let toml = format!("[server]\nlisten = \"127.0.0.1:0\"\n{tls}\n{}", tcp_check());
+        let toml = format!("[server]\nlisten = \"127.0.0.1:0\"\n{tls}\n{}", refused_check());
         let cfg = healthgate::config::Config::from_toml_str(&toml).unwrap();
         match healthgate::app::App::build(cfg).await {
             Ok(_) => panic!("built with {tls}"),
@@ -235,7 +226,7 @@ async fn bad_certificate_files_stop_the_start_and_name_the_file() {
     // A bad key word is a configuration error, with its key.
     let e = healthgate::config::Config::from_toml_str(&format!(
         "[server.tls]\ncert_file = \"a\"\nkey_file = \"b\"\nclient_auth = \"maybe\"\n{}",
-        tcp_check()
+        refused_check()
     ))
     .unwrap_err()
     .to_string();
@@ -277,7 +268,7 @@ async fn a_rotated_certificate_is_picked_up_without_a_failed_request_and_a_bad_o
         &format!(
             "[server]\nlisten = \"127.0.0.1:{port}\"\nshutdown_grace = \"0s\"\n{}\n{}",
             tls_section(&ca, "server", ""),
-            tcp_check()
+            refused_check()
         ),
     );
     let run = Running::with_config(&cfg);
@@ -341,17 +332,28 @@ async fn a_rotated_certificate_is_picked_up_without_a_failed_request_and_a_bad_o
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn haproxy_verifies_the_certificate_and_prometheus_scrapes_over_tls() {
+async fn haproxy_verifies_the_certificate_and_prometheus_scrapes_over_tls_with_basic_auth() {
     let sim = spawn_sim().await;
     let ca = Ca::new("ca");
     ca.leaf("server", false);
     let other = Ca::new("other");
+    let dir = tmpdir();
+    // /metrics behind basic auth as well: Prometheus brings both.
+    let hash = bcrypt::hash("scrape-pass-42", 4).unwrap();
+    let web = write_file(
+        dir.path(),
+        "web.yml",
+        &format!("basic_auth_users:\n  prometheus: {hash}\n"),
+    );
     let app = spawn_app_with(
-        &tls_section(&ca, "server", ""),
+        &format!(
+            "{}[server.auth]\nbasic_users_file = \"{}\"\n",
+            tls_section(&ca, "server", ""),
+            web.display()
+        ),
         &es_check("es", &[sim.url()], "200ms", "150ms", "fall = 1\nrise = 1"),
     )
     .await;
-    let dir = tmpdir();
     let port = app.addr.port();
     let cfg = format!(
         "global\n    presetenv FRONTEND_BIND 127.0.0.1:1\n    stats socket \"${{STATS_SOCKET}}\" mode 600 level admin\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
@@ -387,15 +389,26 @@ async fn haproxy_verifies_the_certificate_and_prometheus_scrapes_over_tls() {
     sim.set_mode(Mode::Green).await.unwrap();
     wait("app/good", "UP").await;
 
+    let job = |password: &str| {
+        format!(
+            "scheme: https, tls_config: {{ca_file: \"{}\"}}, basic_auth: {{username: prometheus, password: \"{password}\"}}",
+            ca.ca_file().display()
+        )
+    };
     let prom = start_prometheus_job(
         &format!("localhost:{port}"),
         "groups: []\n",
         None,
-        &format!("scheme: https, tls_config: {{ca_file: \"{}\"}}", ca.ca_file().display()),
+        &job("scrape-pass-42"),
     );
+    let wrong = start_prometheus_job(&format!("localhost:{port}"), "groups: []\n", None, &job("not-it"));
     assert!(
         has_result_within(prom.port, "up{job=\"healthgate\"} == 1", Duration::from_secs(20)).await,
-        "Prometheus does not scrape over TLS"
+        "Prometheus does not scrape over TLS with basic auth"
+    );
+    assert!(
+        has_result_within(wrong.port, "up{job=\"healthgate\"} == 0", Duration::from_secs(20)).await,
+        "a wrong password is not refused over TLS"
     );
     assert!(
         has_result_within(

@@ -15,6 +15,7 @@ mod support;
 mod admin;
 mod alertmanager;
 mod api;
+mod auth;
 mod cli;
 mod datastores;
 mod elasticsearch;

@@ -45,10 +45,15 @@ pub async fn spawn_app_with(server_extra: &str, toml: &str) -> TestApp {
 
 /// Like [`spawn_app`], on a given address and shutdown grace.
 pub async fn spawn_app_on(listen: &str, grace: &str, server_extra: &str, toml: &str) -> TestApp {
-    let full = format!(
+    spawn_app_config(&format!(
         "[server]\nlisten = \"{listen}\"\nshutdown_grace = \"{grace}\"\nshow_details = \"always\"\n{server_extra}\n{toml}"
-    );
-    let config = Config::from_toml_str(&full).unwrap_or_else(|e| panic!("test config invalid: {e}"));
+    ))
+    .await
+}
+
+/// Starts healthgate with exactly this configuration.
+pub async fn spawn_app_config(full: &str) -> TestApp {
+    let config = Config::from_toml_str(full).unwrap_or_else(|e| panic!("test config invalid: {e}"));
     let app = App::build(config).await.expect("app builds");
     let addr = app.local_addr();
     let agent = app.agent_addr();
@@ -63,6 +68,16 @@ pub async fn spawn_app_on(listen: &str, grace: &str, server_extra: &str, toml: &
         stop: Some(tx),
         task: Some(task),
     }
+}
+
+/// A non-critical tcp check against a port nothing listens on: it fails at
+/// once with `connection refused`, for tests about the listener, not checks.
+pub fn refused_check() -> String {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    format!("[[checks]]\nname = \"t\"\nkind = \"tcp\"\naddress = \"{addr}\"\ncritical = false\ninterval = \"10s\"\ntimeout = \"200ms\"\n")
 }
 
 /// An Elasticsearch check against the simulator, 200 ms interval, 300 ms... timeout as given.
