@@ -52,6 +52,7 @@ pub struct App {
     listener: TcpListener,
     addr: SocketAddr,
     agent: Option<TcpListener>,
+    grpc: Option<TcpListener>,
     state: AppState,
     publisher: Publisher,
     config: Config,
@@ -124,6 +125,14 @@ impl App {
             }
             None => None,
         };
+        let grpc = match config.server.grpc_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| AppError::Listen { addr, source })?,
+            ),
+            None => None,
+        };
         let (events, events_rx) = mpsc::channel(1024);
         let (reload_tx, reloads) = mpsc::channel(4);
         let (fleet, fleet_view) = match &config.fleet {
@@ -146,6 +155,7 @@ impl App {
             listener,
             addr,
             agent,
+            grpc,
             state: AppState {
                 admin: config.server.admin_token.clone().map(|token| AdminState {
                     token,
@@ -184,6 +194,11 @@ impl App {
         self.addr
     }
 
+    /// The gRPC listener's address, when configured.
+    pub fn grpc_addr(&self) -> Option<SocketAddr> {
+        self.grpc.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// The agent-check listener's address, when configured.
     pub fn agent_addr(&self) -> Option<SocketAddr> {
         self.agent.as_ref().and_then(|l| l.local_addr().ok())
@@ -210,6 +225,7 @@ impl App {
             events,
             events_rx,
             agent,
+            grpc,
             gates,
             fleet,
             notifiers,
@@ -237,6 +253,7 @@ impl App {
             http: listener,
             agent,
             tls,
+            grpc: grpc.map(|l| (l, config.server.grpc_max_streams)),
         };
         let server = crate::http::thread::spawn(listeners, state, limits, stop_rx, Duration::from_secs(1))?;
         let mut server = std::pin::pin!(server);

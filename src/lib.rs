@@ -24,7 +24,7 @@
 //! | [`persist`] | the task that saves the histories to `[history] file` |
 //! | [`notify`] | webhooks on transitions (`[[notify]]`): bounded queues, per-check intervals, retries with backoff, Standard Webhooks headers |
 //! | [`publisher`] | the single writer: folds results into state, publishes snapshots, updates metrics |
-//! | [`http`] | the axum router (`/healthz`, `/readyz`, `/livez`, `/metrics`, `/fleet`, `/status`, `/history`, badges, `/admin`; handlers only read), gzip negotiation, the probe fast path, and the probe thread that serves it |
+//! | [`http`] | the axum router (`/healthz`, `/readyz`, `/livez`, `/metrics`, `/fleet`, `/status`, `/history`, badges, `/admin`; handlers only read), gzip negotiation, TLS and authentication on the listener, the gRPC health service (`grpc.health.v1`), the probe fast path, and the probe thread that serves it |
 //! | [`agent`] | the HAProxy agent-check listener: one pre-rendered line per connection |
 //! | [`metrics`] | one struct owning a Prometheus registry with bounded labels |
 //! | [`telemetry`] | tracing subscriber setup (text or JSON) |

@@ -272,6 +272,9 @@ fn restart_only_changes(old: &ServerConfig, new: &ServerConfig) -> Vec<&'static 
     if old.agent_listen != new.agent_listen {
         out.push("agent_listen");
     }
+    if old.grpc_listen != new.grpc_listen || old.grpc_max_streams != new.grpc_max_streams {
+        out.push("grpc_listen / grpc_max_streams");
+    }
     if old.show_details != new.show_details || !secret_eq(&old.details_token, &new.details_token) {
         out.push("show_details / details_token");
     }

@@ -65,6 +65,10 @@ pub struct ServerConfig {
     pub max_concurrent_checks: usize,
     /// Where the HAProxy agent-check listener listens (off when absent).
     pub agent_listen: Option<SocketAddr>,
+    /// Where the gRPC health service listens (off when absent).
+    pub grpc_listen: Option<SocketAddr>,
+    /// `Watch` streams open at once, at most.
+    pub grpc_max_streams: usize,
     /// Agent replies for pass and warn.
     pub agent_replies: AgentReplies,
     /// Bearer token for `/admin/*`; no token, no admin API.
@@ -94,6 +98,8 @@ impl ServerConfig {
         "header_read_timeout",
         "agent_listen",
         "agent_replies",
+        "grpc_listen",
+        "grpc_max_streams",
         "admin_token",
         "admin_token_env",
         "admin_token_file",
@@ -120,6 +126,8 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
         },
         max_concurrent_checks: 64,
         agent_listen: None,
+        grpc_listen: None,
+        grpc_max_streams: 1000,
         agent_replies: AgentReplies::default(),
         admin_token: None,
         max_connections: 1024,
@@ -179,6 +187,19 @@ pub(super) fn parse(t: Option<&Table>, problems: &Problems, redactor: &mut Redac
         match parse_listen(&text) {
             Ok(a) => s.agent_listen = Some(a),
             Err(e) => t.problem("agent_listen", &e),
+        }
+    }
+    if let Some(text) = t.str("grpc_listen") {
+        match parse_listen(&text) {
+            Ok(a) => s.grpc_listen = Some(a),
+            Err(e) => t.problem("grpc_listen", &e),
+        }
+    }
+    if let Some(n) = t.u64("grpc_max_streams") {
+        if (1..=100_000).contains(&n) {
+            s.grpc_max_streams = n as usize;
+        } else {
+            t.problem("grpc_max_streams", "must be between 1 and 100000");
         }
     }
     if let Some(replies) = t.table("agent_replies") {

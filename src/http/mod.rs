@@ -15,6 +15,7 @@ mod cache;
 mod deadline;
 mod dr;
 mod fleet;
+pub mod grpc;
 mod health;
 pub mod probe;
 mod query;

@@ -25,6 +25,8 @@ pub struct Listeners {
     pub agent: Option<TcpListener>,
     /// TLS on the HTTP listener, if configured.
     pub tls: Option<std::sync::Arc<super::tls::Tls>>,
+    /// The gRPC health listener and its stream cap, if configured.
+    pub grpc: Option<(TcpListener, usize)>,
 }
 
 /// Starts the probe thread. It serves until `stop` fires (or its sender is
@@ -42,6 +44,10 @@ pub fn spawn(
     let http = listeners.http.into_std()?;
     let agent = listeners.agent.map(TcpListener::into_std).transpose()?;
     let tls = listeners.tls;
+    let grpc = listeners
+        .grpc
+        .map(|(l, max)| l.into_std().map(|l| (l, max)))
+        .transpose()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let (done_tx, done_rx) = oneshot::channel::<()>();
     std::thread::Builder::new()
@@ -60,6 +66,23 @@ pub fn spawn(
                 }
                 if let Some(tls) = &tls {
                     drop(tokio::spawn(tls.clone().watch()));
+                }
+                if let Some((l, max_streams)) = grpc {
+                    match TcpListener::from_std(l) {
+                        Ok(l) => {
+                            let changes = super::grpc::changes(state.snapshot.clone());
+                            let service = super::grpc::HealthService::new(state.snapshot.clone(), changes, max_streams)
+                                .with_auth(state.auth.clone());
+                            drop(tokio::spawn(super::grpc::serve(
+                                l,
+                                service,
+                                tls.clone(),
+                                limits,
+                                std::future::pending(),
+                            )));
+                        }
+                        Err(e) => tracing::error!(error = %e, "cannot register the gRPC listener"),
+                    }
                 }
                 serve(
                     http,

@@ -132,10 +132,18 @@ pub fn load(cfg: &TlsConfig) -> Result<(ServerConfig, SystemTime), TlsError> {
     Ok((config, until))
 }
 
-/// The TLS setup in use, swapped whole when its files change.
+/// The TLS setup in use, swapped whole when its files change: one for the
+/// HTTP listener (ALPN `http/1.1`) and one for gRPC (ALPN `h2`).
 pub struct Tls {
     cfg: TlsConfig,
     current: ArcSwap<ServerConfig>,
+    current_h2: ArcSwap<ServerConfig>,
+}
+
+fn for_h2(config: &ServerConfig) -> ServerConfig {
+    let mut h2 = config.clone();
+    h2.alpn_protocols = vec![b"h2".to_vec()];
+    h2
 }
 
 impl Tls {
@@ -145,6 +153,7 @@ impl Tls {
         tracing::info!(cert = %cfg.cert_file.display(), until = %humantime::format_rfc3339_seconds(until), "TLS on the HTTP listener");
         Ok(Arc::new(Tls {
             cfg,
+            current_h2: ArcSwap::from_pointee(for_h2(&config)),
             current: ArcSwap::from_pointee(config),
         }))
     }
@@ -152,6 +161,11 @@ impl Tls {
     /// The acceptor for a new connection (the setup in use now).
     pub fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
         tokio_rustls::TlsAcceptor::from(self.current.load_full())
+    }
+
+    /// The acceptor for a new gRPC connection.
+    pub fn acceptor_h2(&self) -> tokio_rustls::TlsAcceptor {
+        tokio_rustls::TlsAcceptor::from(self.current_h2.load_full())
     }
 
     fn files(&self) -> Vec<PathBuf> {
@@ -164,6 +178,7 @@ impl Tls {
     pub fn reload(&self, why: &str) {
         match load(&self.cfg) {
             Ok((config, until)) => {
+                self.current_h2.store(Arc::new(for_h2(&config)));
                 self.current.store(Arc::new(config));
                 tracing::info!(why, until = %humantime::format_rfc3339_seconds(until), "TLS certificate reloaded");
             }

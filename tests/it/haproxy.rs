@@ -131,7 +131,11 @@ async fn string_match_on_ok_agrees_with_the_status_code() {
     // inter × fall + sidecar interval + timeout, + 1 s slack.
     hap.wait_status(&["app/app2"], "DOWN", Duration::from_millis(600 + 200 + 150 + 1000))
         .await;
-    assert_eq!(h1.get("/healthz?format=text").await.body, "OK warn\n");
+    // Each sidecar sees the yellow cluster at its own next round.
+    h1.wait_for("/healthz?format=text", Duration::from_secs(2), |a| {
+        a.body == "OK warn\n"
+    })
+    .await;
     assert_eq!(h2.get("/healthz?format=text").await.body, "FAIL warn\n");
     // app1 stays UP for as long again as app2 took to go DOWN, and then some.
     let t0 = Instant::now();

@@ -25,6 +25,7 @@ mod faults;
 mod fleet;
 mod fleet_haproxy;
 mod grafana;
+mod grpc;
 mod haproxy;
 mod hostile;
 mod hung;

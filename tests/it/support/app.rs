@@ -21,6 +21,7 @@ pub const FAST_PROBE: Duration = Duration::from_millis(50);
 pub struct TestApp {
     pub addr: SocketAddr,
     pub agent: Option<SocketAddr>,
+    pub grpc: Option<SocketAddr>,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -57,6 +58,7 @@ pub async fn spawn_app_config(full: &str) -> TestApp {
     let app = App::build(config).await.expect("app builds");
     let addr = app.local_addr();
     let agent = app.agent_addr();
+    let grpc = app.grpc_addr();
     let (tx, rx) = oneshot::channel();
     let task = tokio::spawn(app.run(async {
         let _ = rx.await;
@@ -64,6 +66,7 @@ pub async fn spawn_app_config(full: &str) -> TestApp {
     TestApp {
         addr,
         agent,
+        grpc,
         client: reqwest::Client::builder().no_proxy().build().unwrap(),
         stop: Some(tx),
         task: Some(task),

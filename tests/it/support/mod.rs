@@ -6,6 +6,7 @@
 pub mod alertmanager;
 pub mod app;
 pub mod binary;
+pub mod certs;
 pub mod chromium;
 pub mod dnsmasq;
 pub mod fault;
