@@ -101,7 +101,7 @@ impl Drop for Watcher {
 async fn python_clients_check_watch_and_list_as_healthz_answers() {
     let sim = spawn_sim().await;
     let app = spawn_app_with(
-        "grpc_listen = \"127.0.0.1:0\"",
+        "grpc_listen = \"127.0.0.1:0\"\nheader_read_timeout = \"1s\"",
         &format!(
             "{}{}",
             es_check("es", &[sim.url()], "200ms", "150ms", "fall = 1\nrise = 1"),
@@ -170,6 +170,12 @@ async fn python_clients_check_watch_and_list_as_healthz_answers() {
     assert!(http1.is_err() || !http1.unwrap().status().is_success());
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
     assert_eq!(client(&addr, &["check", ""])["status"], "SERVING");
+    // A client that connects and sends nothing is cut after header_read_timeout.
+    use tokio::io::AsyncReadExt;
+    let mut silent = tokio::net::TcpStream::connect(app.grpc.unwrap()).await.unwrap();
+    let mut buf = [0u8; 8];
+    let cut = tokio::time::timeout(Duration::from_secs(3), silent.read(&mut buf)).await;
+    assert!(matches!(cut, Ok(Ok(0)) | Ok(Err(_))), "{cut:?}");
     assert!(app.get("/healthz").await.elapsed < FAST_PROBE);
     app.stop().await;
 }

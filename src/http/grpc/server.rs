@@ -5,7 +5,9 @@
 //! A client speaking HTTP/1 (or TLS to the plain port, or plain to the TLS
 //! one) fails the HTTP/2 preface or the handshake and its connection is
 //! closed; nothing else is affected. Connections are capped like the HTTP
-//! listener's (`max_connections`, one more is closed at once).
+//! listener's (`max_connections`, one more is closed at once), and one that
+//! sends nothing (or does not finish its TLS handshake) within
+//! `header_read_timeout` is closed.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -60,7 +62,16 @@ pub async fn serve(
         let acceptor = tls.as_ref().map(|t| t.acceptor_h2());
         tokio::spawn(async move {
             match acceptor {
-                None => connection(stream, svc, max_streams).await,
+                None => {
+                    // A client that connects and says nothing is cut like a
+                    // silent HTTP client: HTTP/2's pings start after its preface.
+                    let mut first = [0u8; 1];
+                    if let Ok(Ok(n)) = tokio::time::timeout(limits.header_read_timeout, stream.peek(&mut first)).await {
+                        if n > 0 {
+                            connection(stream, svc, max_streams).await;
+                        }
+                    }
+                }
                 Some(acceptor) => {
                     if let Ok(Ok(s)) = tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream)).await {
                         connection(s, svc, max_streams).await;
