@@ -38,12 +38,13 @@ pub enum AppError {
     #[error(transparent)]
     Auth(#[from] crate::http::auth::AuthError),
     /// The listener could not be bound.
-    #[error("cannot listen on {addr}: {source} (set [server] listen or HEALTHGATE__SERVER__LISTEN)")]
+    #[error("cannot listen on {addr}: {error} (set [server] listen or HEALTHGATE__SERVER__LISTEN)")]
     Listen {
         /// The address.
         addr: SocketAddr,
-        /// The OS error.
-        source: std::io::Error,
+        /// The OS error (in the message, not a separate source: it would
+        /// be printed twice).
+        error: std::io::Error,
     },
 }
 
@@ -112,15 +113,15 @@ impl App {
         let addr = config.server.listen;
         let listener = TcpListener::bind(addr)
             .await
-            .map_err(|source| AppError::Listen { addr, source })?;
+            .map_err(|error| AppError::Listen { addr, error })?;
         let addr = listener
             .local_addr()
-            .map_err(|source| AppError::Listen { addr, source })?;
+            .map_err(|error| AppError::Listen { addr, error })?;
         let agent = match config.server.agent_listen {
             Some(addr) => {
                 let l = TcpListener::bind(addr)
                     .await
-                    .map_err(|source| AppError::Listen { addr, source })?;
+                    .map_err(|error| AppError::Listen { addr, error })?;
                 Some(l)
             }
             None => None,
@@ -129,7 +130,7 @@ impl App {
             Some(addr) => Some(
                 TcpListener::bind(addr)
                     .await
-                    .map_err(|source| AppError::Listen { addr, source })?,
+                    .map_err(|error| AppError::Listen { addr, error })?,
             ),
             None => None,
         };

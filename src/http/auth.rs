@@ -132,9 +132,10 @@ impl Auth {
             return false;
         };
         let (user, password) = (&decoded[..colon], &decoded[colon + 1..]);
+        // The user's length first: no two (user, password) pairs hash alike.
         let mut digest = Sha256::new();
+        digest.update((user.len() as u64).to_le_bytes());
         digest.update(user);
-        digest.update([0]);
         digest.update(password);
         let key: [u8; 32] = digest.finalize().into();
         if let Some(&ok) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
