@@ -86,6 +86,14 @@ pub fn save(path: &Path, entries: &[Entry<'_>], now: u64) -> Result<(), FileErro
     };
     let checks = entries
         .iter()
+        .map(|(name, kind, h)| {
+            // The time since the last result belongs in the file too: a
+            // check that failed once and was saved before its next round
+            // must come back having failed for that long.
+            let mut h = (*h).clone();
+            h.observe(now, h.current());
+            (name, kind, h)
+        })
         .map(|(name, kind, h)| SavedCheck {
             name: name.to_string(),
             kind: kind.to_string(),
