@@ -13,7 +13,7 @@
 //! | [`status`] | the leaf every layer shares: `Status` (pass, warn, fail) and `State` (or unknown) |
 //! | [`secret`] | `Secret` (never printed) and `Redactor` (scrubs secrets from reasons) |
 //! | [`config`] | TOML/YAML + environment layering, validated into domain types; every error names its key; `kinds`, the registry of check kinds |
-//! | [`checks`] | the [`checks::Check`] trait, one module per kind (`elasticsearch`, `http`, `tcp`, `postgres`, `mysql`, `redis`, `memcached`, `dns`, `exec`), and `transport`: one vocabulary for transport failures |
+//! | [`checks`] | the [`checks::Check`] trait, one module per kind (`elasticsearch`, `http`, `tcp`, `postgres`, `mysql`, `redis`, `memcached`, `dns`, `exec`, `grpc`), and `transport`: one vocabulary for transport failures |
 //! | [`fleet`] | the other sidecars: peers read in the background, the shared-outage guard, the regional answer (`/fleet`) |
 //! | [`reload`] | SIGHUP / `POST /admin/reload`: re-read the file, keep unchanged checks and their state |
 //! | [`scheduler`] | owns time: interval, timeout, jitter; one task per check, never two rounds at once |
@@ -22,6 +22,7 @@
 //! | [`history`] | per check: time-slotted aggregates over 24 hours and the last 100 transitions, in fixed memory; the `[history] file` format |
 //! | [`page`] | the status page and badges: pure renders of a snapshot (maud, inline SVG, a CSP by hash) |
 //! | [`persist`] | the task that saves the histories to `[history] file` |
+//! | [`proto`] | the generated gRPC health protocol (`grpc.health.v1`), shared by the gRPC server and the `grpc` check |
 //! | [`notify`] | webhooks on transitions (`[[notify]]`): bounded queues, per-check intervals, retries with backoff, Standard Webhooks headers |
 //! | [`publisher`] | the single writer: folds results into state, publishes snapshots, updates metrics |
 //! | [`http`] | the axum router (`/healthz`, `/readyz`, `/livez`, `/metrics`, `/fleet`, `/status`, `/history`, badges, `/admin`; handlers only read), gzip negotiation, TLS and authentication on the listener, the gRPC health service (`grpc.health.v1`), the probe fast path, and the probe thread that serves it |
@@ -49,6 +50,7 @@ pub mod metrics;
 pub mod notify;
 pub mod page;
 pub mod persist;
+pub mod proto;
 pub mod publisher;
 pub mod reload;
 pub mod scheduler;

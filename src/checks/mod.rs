@@ -7,6 +7,8 @@
 pub mod dns;
 pub mod elasticsearch;
 pub mod exec;
+pub mod grpc;
+mod h2;
 pub mod http;
 pub mod memcached;
 pub mod mysql;
@@ -305,5 +307,6 @@ pub fn build(
         CheckKind::Memcached(m) => Box::new(memcached::MemcachedCheck::new(m)),
         CheckKind::Dns(d) => Box::new(dns::DnsCheck::new(d)),
         CheckKind::Exec(e) => Box::new(exec::ExecCheck::new(e)),
+        CheckKind::Grpc(g) => Box::new(grpc::GrpcCheck::new(g).map_err(err)?),
     })
 }

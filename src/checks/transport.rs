@@ -92,6 +92,14 @@ pub fn known(text: &str) -> Option<String> {
             return Some(reason.into());
         }
     }
+    // rustls 0.23 names the host and the certificate's names.
+    let name = "invalid peer certificate: certificate not valid for name ";
+    if let Some(i) = lower.find(name) {
+        return Some(format!(
+            "TLS: the server certificate is not valid for this host name (NotValidForName): {}",
+            one_line(&text[i + "invalid peer certificate: ".len()..])
+        ));
+    }
     // getaddrinfo's text, whichever library passes it on.
     let lookup = "failed to lookup address information: ";
     lower.find(lookup).map(|i| {

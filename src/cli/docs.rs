@@ -20,9 +20,9 @@ const DESCRIPTION: &str = "\
 healthgate runs beside an application instance (or an Elasticsearch node) and checks, \
 in the background and on a fixed schedule, what decides whether that instance should get \
 traffic: Elasticsearch (cluster colour, nodes, shards, cross-cluster replication), the \
-application over HTTP, PostgreSQL, MySQL, Redis, Memcached, TCP, DNS and commands. It keeps \
-the latest results in memory and serves them to load balancers (HAProxy httpchk and \
-agent-check), Kubernetes and Docker probes, Route 53 and Prometheus. A health request never \
+application over HTTP or gRPC, PostgreSQL, MySQL, Redis, Memcached, TCP, DNS and commands. \
+It keeps the latest results in memory and serves them to load balancers (HAProxy httpchk and \
+agent-check), Kubernetes and Docker probes (HTTP and gRPC), Route 53 and Prometheus. A health request never \
 calls a dependency: it reads the latest snapshot, so the load on every dependency is set by \
 the schedule, not by the number of probes.";
 

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 pub use fleet::{FleetConfig, Threshold};
 pub use kinds::{
-    node_label, CheckKind, DnsConfig, Endpoint, EsAuth, EsConfig, EsMode, ExecConfig, FailbackConfig,
+    node_label, CheckKind, DnsConfig, Endpoint, EsAuth, EsConfig, EsMode, ExecConfig, FailbackConfig, GrpcConfig,
     HeaderValueSource, HttpConfig, HttpMethod, Kind, MemcachedConfig, MysqlConfig, PostgresConfig, RedisConfig, Role,
     SecretEq, StatusPattern, TcpConfig, TlsMode, KINDS, SHARED_KEYS,
 };

@@ -220,6 +220,7 @@ async fn names_that_do_not_resolve_fail_every_kind() {
         format!("kind = \"mysql\"\nurl = \"mysql://app@{host}:3306/appdb\""),
         format!("kind = \"redis\"\nurl = \"redis://{host}:6379/0\""),
         format!("kind = \"memcached\"\naddress = \"{host}:11211\""),
+        format!("kind = \"grpc\"\naddress = \"{host}:50051\""),
     ];
     let cfg: String = KINDS
         .iter()

@@ -13,17 +13,7 @@ use healthgate::simulator::Mode;
 
 use crate::support::app::{es_check, refused_check, spawn_app_with, spawn_sim, FAST_PROBE};
 use crate::support::certs::{tls_section, Ca};
-
-fn python() -> String {
-    std::env::var("HEALTHGATE_PYTHON").unwrap_or_else(|_| {
-        let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/target/pyenv/bin/python");
-        if std::path::Path::new(venv).exists() {
-            venv.into()
-        } else {
-            "python3".into()
-        }
-    })
-}
+use crate::support::grpcio::python;
 
 /// A tonic channel to the app's gRPC listener (plain).
 async fn channel_to(app: &crate::support::app::TestApp) -> tonic::transport::Channel {

@@ -26,6 +26,7 @@ mod fleet;
 mod fleet_haproxy;
 mod grafana;
 mod grpc;
+mod grpc_check;
 mod haproxy;
 mod hostile;
 mod hung;

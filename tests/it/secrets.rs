@@ -62,8 +62,15 @@ kind = "redis"
 url = "redis://app@127.0.0.1:9/0"
 password_env = "HG_REDIS"
 critical = false
+[[checks]]
+name = "rpc"
+kind = "grpc"
+address = "{sim_addr}"
+metadata_env = {{ authorization = "HG_GRPC" }}
+critical = false
 "#,
-            admin = admin.display()
+            admin = admin.display(),
+            sim_addr = sim.addr()
         ),
     )
     .unwrap();
@@ -73,6 +80,7 @@ critical = false
         ("HG_HEADER", secret(3)),
         ("HG_DETAILS", secret(5)),
         ("HG_REDIS", secret(6)),
+        ("HG_GRPC", secret(7)),
     ];
     let mut everything = String::new();
 

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 
 use reqwest::Url;
 
+use super::database::ca_file;
+use super::request::{client_cert, headers, HeaderValueSource};
 use super::{max_body, node_label, parse_url, KindConfig};
 use crate::config::fields::Table;
-use crate::secret::{Redactor, Secret};
+use crate::secret::Redactor;
 
 /// `kind = "http"` method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,25 +76,6 @@ pub struct HttpConfig {
     pub tls_insecure_skip_verify: bool,
 }
 
-/// Where a header value comes from.
-#[derive(Debug, Clone)]
-pub enum HeaderValueSource {
-    /// Written in the configuration (not secret).
-    Plain(String),
-    /// From an environment variable or file: redacted everywhere.
-    Secret(Secret),
-}
-
-impl PartialEq for HeaderValueSource {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Self::Plain(a), Self::Plain(b)) => a == b,
-            (Self::Secret(a), Self::Secret(b)) => a.expose() == b.expose(),
-            _ => false,
-        }
-    }
-}
-
 impl KindConfig for HttpConfig {
     const KEYS: &'static [&'static str] = &[
         "url",
@@ -150,35 +133,9 @@ impl KindConfig for HttpConfig {
         }
         let body_contains = t.str("body_contains");
         let max_body_bytes = max_body(t);
-        let mut headers: Vec<(String, HeaderValueSource)> = t
-            .string_map("headers")
-            .into_iter()
-            .map(|(k, v)| (k, HeaderValueSource::Plain(v)))
-            .collect();
-        for (k, var) in t.string_map("headers_env") {
-            match Secret::from_env(&var) {
-                Ok(s) => {
-                    redactor.add(&s);
-                    headers.push((k, HeaderValueSource::Secret(s)));
-                }
-                Err(e) => t.problem(&format!("headers_env.{k}"), &e),
-            }
-        }
-        for (k, path) in t.string_map("headers_file") {
-            match Secret::from_file(&path) {
-                Ok(s) => {
-                    redactor.add(&s);
-                    headers.push((k, HeaderValueSource::Secret(s)));
-                }
-                Err(e) => t.problem(&format!("headers_file.{k}"), &e),
-            }
-        }
-        for (k, _) in &headers {
-            if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err() {
-                t.problem("headers", &format!("invalid header name \"{k}\""));
-                ok = false;
-            }
-        }
+        let headers = headers(t, "headers", redactor, |k| {
+            reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_ok()
+        });
         let body_json = match (t.str("body_json_pointer"), t.get("body_json_equals")) {
             (Some(p), Some(v)) if p.starts_with('/') || p.is_empty() => Some((p, v.clone())),
             (Some(p), Some(_)) => {
@@ -201,20 +158,8 @@ impl KindConfig for HttpConfig {
             }
             (None, None) => None,
         };
-        let ca_file = t.str("ca_file").map(PathBuf::from);
-        let client_cert = match (t.str("client_cert_file"), t.str("client_key_file")) {
-            (Some(c), Some(k)) => Some((PathBuf::from(c), PathBuf::from(k))),
-            (None, None) => None,
-            _ => {
-                t.problem("client_cert_file", "client_cert_file and client_key_file go together");
-                None
-            }
-        };
-        for p in ca_file.iter().chain(client_cert.iter().flat_map(|(c, k)| [c, k])) {
-            if let Err(e) = std::fs::metadata(p) {
-                t.problem("ca_file", &format!("cannot read \"{}\": {e}", p.display()));
-            }
-        }
+        let ca_file = ca_file(t);
+        let client_cert = client_cert(t);
         let max_redirects = t.u64("max_redirects").unwrap_or(0).min(20) as usize;
         let tls_insecure_skip_verify = t.bool("tls_insecure_skip_verify").unwrap_or(false);
         if ok && expect_status.is_empty() {
@@ -227,7 +172,7 @@ impl KindConfig for HttpConfig {
             expect_status,
             body_contains,
             max_body_bytes,
-            headers,
+            headers: headers?,
             body_json,
             ca_file,
             client_cert,

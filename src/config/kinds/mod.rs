@@ -15,11 +15,13 @@ mod elasticsearch;
 mod es_access;
 mod exec;
 mod failback;
+mod grpc;
 mod http;
 mod memcached;
 mod mysql;
 mod postgres;
 mod redis;
+mod request;
 mod tcp;
 
 use reqwest::Url;
@@ -33,11 +35,13 @@ pub use elasticsearch::{EsConfig, EsMode};
 pub use es_access::EsAuth;
 pub use exec::ExecConfig;
 pub use failback::FailbackConfig;
-pub use http::{HeaderValueSource, HttpConfig, HttpMethod, StatusPattern};
+pub use grpc::GrpcConfig;
+pub use http::{HttpConfig, HttpMethod, StatusPattern};
 pub use memcached::MemcachedConfig;
 pub use mysql::MysqlConfig;
 pub use postgres::PostgresConfig;
 pub use redis::RedisConfig;
+pub use request::HeaderValueSource;
 pub use tcp::TcpConfig;
 
 /// Keys every `[[checks]]` entry has, whatever its kind; no kind may use them
@@ -151,6 +155,7 @@ kinds! {
     Memcached("memcached", MemcachedConfig),
     Dns("dns", DnsConfig),
     Exec("exec", ExecConfig),
+    Grpc("grpc", GrpcConfig),
 }
 
 /// `unknown kind "x" (expected a, b or c)`: the words from the table.

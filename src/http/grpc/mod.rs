@@ -35,11 +35,7 @@ use crate::snapshot::{Format, SharedSnapshot, Snapshot};
 
 pub use server::serve;
 
-/// The generated messages and service of `grpc.health.v1`.
-pub mod pb {
-    #![allow(missing_docs, unreachable_pub, clippy::all, clippy::unwrap_used)]
-    tonic::include_proto!("grpc.health.v1");
-}
+pub use crate::proto::health as pb;
 
 use pb::health_check_response::ServingStatus;
 use pb::health_server::Health;

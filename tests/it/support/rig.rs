@@ -1,9 +1,11 @@
 //! Every network check kind against a real server, each behind its own
 //! [`FaultProxy`]: PostgreSQL, MariaDB, Redis and Memcached started for the test,
-//! and the Elasticsearch simulator for the elasticsearch, http and tcp kinds.
+//! the Elasticsearch simulator for the elasticsearch, http and tcp kinds, and
+//! another healthgate's gRPC health service for the grpc kind.
 
 use healthgate::simulator::Simulator;
 
+use super::app::{spawn_app_config, TestApp};
 use super::fault::{Fault, FaultProxy};
 use super::mariadb::Mariadb;
 use super::memcached::memcached;
@@ -12,7 +14,7 @@ use super::process::Server;
 use super::redis::redis;
 
 /// Check names, one per kind, in the order [`Rig::checks`] writes them.
-pub const KINDS: [&str; 7] = ["es", "http", "tcp", "pg", "my", "redis", "mc"];
+pub const KINDS: [&str; 8] = ["es", "http", "tcp", "pg", "my", "redis", "mc", "grpc"];
 
 /// The real servers, each behind its own proxy.
 pub struct Rig {
@@ -22,6 +24,7 @@ pub struct Rig {
     pub my: Mariadb,
     _redis: (Server, tempfile::TempDir),
     _mc: Server,
+    _grpc: TestApp,
     pub dir: tempfile::TempDir,
 }
 
@@ -40,6 +43,7 @@ impl Rig {
             blocking(|| redis(None)),
             blocking(memcached),
         );
+        let grpc = grpc_target().await;
         let local = |port: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port));
         let mut proxies = Vec::new();
         for (name, port) in [
@@ -50,6 +54,7 @@ impl Rig {
             ("my", my.server.port),
             ("redis", redis.0.port),
             ("mc", mc.port),
+            ("grpc", grpc.grpc.unwrap().port()),
         ] {
             proxies.push((name, FaultProxy::start(local(port)).await));
         }
@@ -60,6 +65,7 @@ impl Rig {
             my,
             _redis: redis,
             _mc: mc,
+            _grpc: grpc,
             dir: tempfile::tempdir().unwrap(),
         }
     }
@@ -107,6 +113,10 @@ impl Rig {
                 self.port("redis")
             ),
             format!("kind = \"memcached\"\naddress = \"127.0.0.1:{}\"", self.port("mc")),
+            format!(
+                "kind = \"grpc\"\naddress = \"127.0.0.1:{}\"\nservice = \"up\"",
+                self.port("grpc")
+            ),
         ];
         KINDS
             .iter()
@@ -114,4 +124,13 @@ impl Rig {
             .map(|(name, body)| format!("[[checks]]\nname = \"{name}\"\n{schedule}\n{body}\n"))
             .collect()
     }
+}
+
+/// A healthgate serving gRPC health, its one check `up` always passing: the
+/// grpc kind's server.
+pub async fn grpc_target() -> TestApp {
+    spawn_app_config(
+        "[server]\nlisten = \"127.0.0.1:0\"\ngrpc_listen = \"127.0.0.1:0\"\n\n[[checks]]\nname = \"up\"\nkind = \"exec\"\ncommand = [\"true\"]\ninterval = \"10s\"\n",
+    )
+    .await
 }
