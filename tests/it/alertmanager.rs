@@ -99,11 +99,15 @@ async fn red_cluster_pages_then_resolves_with_per_instance_alerts_inhibited() {
     sim.set_mode(Mode::Red).await.unwrap();
     let within = Duration::from_secs(40);
     let red = receiver.wait_line("page FIRING ElasticsearchClusterRed", within).await;
-    assert!(
-        red.is_some(),
-        "no page for the red cluster; received: {:?}",
-        receiver.lines()
-    );
+    if red.is_none() {
+        // Where the alert stopped: Prometheus's rules, Alertmanager's alerts.
+        let rules = get_json(&format!("http://127.0.0.1:{}/api/v1/alerts", prom.port)).await;
+        let held = get_json(&format!("http://127.0.0.1:{}/api/v2/alerts", am.port)).await;
+        panic!(
+            "no page for the red cluster; received: {:?}\nPrometheus alerts: {rules:?}\nAlertmanager alerts: {held:?}",
+            receiver.lines()
+        );
+    }
     let red = red.unwrap();
     assert!(red.contains("job=healthgate") && red.contains("check=es"), "{red}");
     let fleet = receiver

@@ -65,17 +65,25 @@ impl Drop for Receiver {
 }
 
 impl Receiver {
-    /// Starts `webhook-receiver.py` on a free port.
+    /// Starts `webhook-receiver.py` on a port of its own (it binds port 0
+    /// and says which it got: no other process can take it in between).
     pub fn start() -> Receiver {
-        let port = free_port();
         let mut child = Command::new("python3")
             .arg(RECEIVER)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
+            .args(["--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let mut said = String::new();
+        BufReader::new(child.stderr.take().unwrap())
+            .read_line(&mut said)
+            .unwrap();
+        let port = said
+            .trim()
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse().ok())
+            .unwrap_or_else(|| panic!("the webhook receiver said {said:?}"));
         let lines = Arc::new(Mutex::new(Vec::new()));
         let out = child.stdout.take().unwrap();
         let sink = lines.clone();
