@@ -264,12 +264,23 @@ pub(super) fn parse(t: &Table, base: Base) -> Option<Schedule> {
             ),
         );
     }
-    for (key, value) in [
-        ("fast_interval", fast_interval),
-        ("down_interval", down_interval),
-        ("start_interval", start_interval),
+    // An interval left to its default follows another key, whose own problem
+    // says it already: one mistake, one message.
+    let fast_set = t.has("fast_interval") || base.fast_interval.is_some();
+    for (key, value, set) in [
+        ("fast_interval", fast_interval, fast_set),
+        (
+            "down_interval",
+            down_interval,
+            t.has("down_interval") || base.down_interval.is_some(),
+        ),
+        (
+            "start_interval",
+            start_interval,
+            t.has("start_interval") || base.start_interval.is_some(),
+        ),
     ] {
-        if !timeout.is_zero() && value < timeout {
+        if set && !timeout.is_zero() && value < timeout {
             bad(
                 key,
                 format!(

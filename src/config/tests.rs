@@ -340,6 +340,15 @@ fn timing_keys_that_cannot_work_are_named() {
     has(&p, "checks[0].down_interval: 100ms is shorter than the timeout 500ms");
     let p = problems(&check("fast_interval = \"100ms\""));
     has(&p, "checks[0].fast_interval: 100ms is shorter than the timeout 500ms");
+    // start_interval follows fast_interval: the one mistake is named once.
+    assert_eq!(p.len(), 1, "{p:?}");
+    // Intervals left to their defaults follow the interval: a timeout longer
+    // than it is one problem, not four.
+    let p = problems(
+        "[[checks]]\nname = \"x\"\nkind = \"tcp\"\naddress = \"127.0.0.1:1\"\ninterval = \"300ms\"\ntimeout = \"2s\"\n",
+    );
+    has(&p, "checks[0].timeout: 2s is longer than the interval 300ms");
+    assert_eq!(p.len(), 1, "{p:?}");
     let p = problems(&check("fast_interval = \"1s\"\nstart_interval = \"600ms\""));
     has(&p, "checks[0].start_interval: 600ms is shorter than fast_interval 1s");
     let p = problems(&check("start_period = \"-5s\""));
