@@ -24,7 +24,7 @@ use super::h2;
 use super::reused::Reused;
 use super::transport::{io_in_chain, one_line, words};
 use super::{Check, Observed, Outcome};
-use crate::config::{GrpcConfig, HeaderValueSource};
+use crate::config::GrpcConfig;
 use crate::proto::health::health_check_response::ServingStatus;
 use crate::proto::health::health_client::HealthClient;
 use crate::proto::health::HealthCheckRequest;
@@ -75,7 +75,7 @@ impl GrpcCheck {
             let mut value = AsciiMetadataValue::try_from(source.expose())
                 .map_err(|_| format!("metadata \"{name}\": the value is not printable ASCII"))?;
             // Secret values are never added to the HPACK table.
-            value.set_sensitive(matches!(source, HeaderValueSource::Secret(_)));
+            value.set_sensitive(source.is_secret());
             metadata.push((key, value));
         }
         Ok(GrpcCheck {

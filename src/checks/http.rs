@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use super::body::{describe_reqwest_error, read_capped, read_prefix};
 use super::{Check, Fact, Observed, Outcome};
 use crate::config::node_label;
-use crate::config::{HeaderValueSource, HttpConfig, HttpMethod};
+use crate::config::{HttpConfig, HttpMethod};
 
 /// The HTTP check.
 pub struct HttpCheck {
@@ -26,14 +26,9 @@ impl HttpCheck {
         let mut headers = HeaderMap::new();
         for (name, value) in &cfg.headers {
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("header \"{name}\": {e}"))?;
-            let mut v = match value {
-                HeaderValueSource::Plain(v) => HeaderValue::from_str(v),
-                HeaderValueSource::Secret(s) => HeaderValue::from_str(s.expose()),
-            }
-            .map_err(|_| format!("header \"{name}\": the value is not a valid header value"))?;
-            if matches!(value, HeaderValueSource::Secret(_)) {
-                v.set_sensitive(true);
-            }
+            let mut v = HeaderValue::from_str(value.expose())
+                .map_err(|_| format!("header \"{name}\": the value is not a valid header value"))?;
+            v.set_sensitive(value.is_secret());
             headers.insert(name, v);
         }
         let redirects = match cfg.max_redirects {

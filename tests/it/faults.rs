@@ -190,13 +190,7 @@ async fn flapping_is_absorbed_by_hysteresis(rig: &Rig) {
     }
     let m = app.get("/metrics").await.body;
     for name in KINDS {
-        let runs = |outcome: &str| {
-            let prefix = format!("healthgate_check_runs_total{{check=\"{name}\",outcome=\"{outcome}\"}} ");
-            m.lines()
-                .find_map(|l| l.strip_prefix(&prefix))
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
+        let runs = |outcome: &str| runs_total(&m, name, outcome);
         assert!(runs("fail") >= 3 && runs("pass") >= 3, "{name} did not flap: {m}");
         let transitions = format!("healthgate_check_transitions_total{{check=\"{name}\"}} ");
         let n = m.lines().find_map(|l| l.strip_prefix(&transitions)).unwrap_or("?");

@@ -245,15 +245,8 @@ async fn a_server_closing_idle_connections_costs_no_round() {
     .await;
     tokio::time::sleep(Duration::from_secs(4)).await;
     let m = app.get("/metrics").await.body;
-    let runs = |outcome: &str| {
-        let prefix = format!("healthgate_check_runs_total{{check=\"idle\",outcome=\"{outcome}\"}} ");
-        m.lines()
-            .find_map(|l| l.strip_prefix(&prefix))
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    assert!(runs("pass") >= 6, "{m}");
-    assert_eq!(runs("fail"), 0, "{m}");
+    assert!(runs_total(&m, "idle", "pass") >= 6, "{m}");
+    assert_eq!(runs_total(&m, "idle", "fail"), 0, "{m}");
     app.stop().await;
 }
 
@@ -265,43 +258,29 @@ fn bad_settings_name_the_key() {
             .unwrap_err()
             .to_string()
     };
+    let has = |e: &str, needle: &str| assert!(e.contains(needle), "{e}");
     let e = err("address = \"https://api.example:443\"");
-    assert!(
-        e.contains("checks[0].address: invalid address \"https://api.example:443\" (expected host:port without a scheme; for TLS set tls = true)"),
-        "{e}"
-    );
+    has(&e, "checks[0].address: invalid address \"https://api.example:443\" (expected host:port without a scheme; for TLS set tls = true)");
     let e = err("address = \"api.example\"");
-    assert!(e.contains("checks[0].address: invalid address \"api.example\""), "{e}");
+    has(&e, "checks[0].address: invalid address \"api.example\"");
     let ca = crate::support::binary::write_file(dir.path(), "ca.pem", "x");
     let e = err(&format!("address = \"a:1\"\nca_file = \"{}\"", ca.display()));
-    assert!(e.contains("checks[0].ca_file: only used with tls = true"), "{e}");
+    has(&e, "checks[0].ca_file: only used with tls = true");
     let e = err("address = \"a:1\"\ntls = true\nclient_cert_file = \"/c.pem\"");
-    assert!(
-        e.contains("checks[0].client_cert_file: client_cert_file and client_key_file go together"),
-        "{e}"
+    has(
+        &e,
+        "checks[0].client_cert_file: client_cert_file and client_key_file go together",
     );
     let e = err("address = \"a:1\"\ntls = true\nclient_cert_file = \"/nope/c.pem\"\nclient_key_file = \"/nope/c.key\"");
-    assert!(
-        e.contains("checks[0].client_cert_file: cannot read \"/nope/c.pem\""),
-        "{e}"
-    );
-    assert!(
-        e.contains("checks[0].client_key_file: cannot read \"/nope/c.key\""),
-        "{e}"
-    );
+    has(&e, "checks[0].client_cert_file: cannot read \"/nope/c.pem\"");
+    has(&e, "checks[0].client_key_file: cannot read \"/nope/c.key\"");
     let e = err("address = \"a:1\"\nauthority = \"user@host\"");
-    assert!(
-        e.contains("checks[0].authority: invalid authority \"user@host\""),
-        "{e}"
-    );
+    has(&e, "checks[0].authority: invalid authority \"user@host\"");
     let e = err("address = \"a:1\"\nmetadata = { grpc-timeout = \"1S\", \"x y\" = \"z\" }");
-    assert!(
-        e.contains("checks[0].metadata: invalid metadata name \"grpc-timeout\""),
-        "{e}"
-    );
-    assert!(e.contains("checks[0].metadata: invalid metadata name \"x y\""), "{e}");
+    has(&e, "checks[0].metadata: invalid metadata name \"grpc-timeout\"");
+    has(&e, "checks[0].metadata: invalid metadata name \"x y\"");
     let e = err("address = \"a:1\"\nmetadata_env = { authorization = \"HEALTHGATE_TEST_NO_SUCH_VAR\" }");
-    assert!(e.contains("checks[0].metadata_env.authorization:"), "{e}");
+    has(&e, "checks[0].metadata_env.authorization:");
 }
 
 /// A bad certificate file is an error at build, naming the file and the check.

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::app::runs_total;
 use crate::support::binary::Running;
 use crate::support::process::{free_port, Signal};
 
@@ -24,18 +25,6 @@ fn config(port: u16, token: &std::path::Path, target: std::net::SocketAddr, chec
 
 async fn get(client: &reqwest::Client, url: &str) -> String {
     client.get(url).send().await.unwrap().text().await.unwrap()
-}
-
-fn runs_of(metrics: &str, check: &str) -> u64 {
-    metrics
-        .lines()
-        .find(|l| {
-            l.starts_with(&format!(
-                "healthgate_check_runs_total{{check=\"{check}\",outcome=\"pass\"}}"
-            ))
-        })
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,7 +52,7 @@ async fn reload_keeps_unchanged_checks_and_rejects_invalid_files() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let before = runs_of(&get(&client, &format!("{base}/metrics")).await, "a");
+    let before = runs_total(&get(&client, &format!("{base}/metrics")).await, "a", "pass");
     assert!(before >= 2, "a has run: {before}");
 
     // SIGHUP: a unchanged, b removed, slow added, warn answers 299 now.
@@ -115,7 +104,10 @@ async fn reload_keeps_unchanged_checks_and_rejects_invalid_files() {
     let metrics = get(&client, &format!("{base}/metrics")).await;
     assert!(!metrics.contains("check=\"b\""), "b's series are gone");
     assert!(metrics.contains("check=\"slow\""));
-    assert!(runs_of(&metrics, "a") >= before, "a's counters were kept, not reset");
+    assert!(
+        runs_total(&metrics, "a", "pass") >= before,
+        "a's counters were kept, not reset"
+    );
 
     // An invalid file is rejected; everything keeps running.
     std::fs::write(

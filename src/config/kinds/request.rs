@@ -35,6 +35,12 @@ impl HeaderValueSource {
             HeaderValueSource::Secret(s) => s.expose(),
         }
     }
+
+    /// Whether the value is a secret (sent marked sensitive: never indexed by
+    /// HPACK, never shown).
+    pub fn is_secret(&self) -> bool {
+        matches!(self, HeaderValueSource::Secret(_))
+    }
 }
 
 /// The tables `{stem}`, `{stem}_env` and `{stem}_file` (name -> value,

@@ -195,3 +195,13 @@ pub fn status_of(a: &Answer, key: &str) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// `healthgate_check_runs_total{check, outcome}` in a scrape (0 when absent).
+pub fn runs_total(metrics: &str, check: &str, outcome: &str) -> u64 {
+    let prefix = format!("healthgate_check_runs_total{{check=\"{check}\",outcome=\"{outcome}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
